@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the project builds and tests with, skipping those already present.
+# Needs root (or sudo). Safe to run repeatedly.
+set -euo pipefail
+pkgs=(g++ cmake make pkg-config
+      libeigen3-dev libboost-dev libboost-math-dev doctest-dev libtomlplusplus-dev nlohmann-json3-dev
+      libcli11-dev libfmt-dev librandom123-dev libbenchmark-dev gnuplot-nox)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

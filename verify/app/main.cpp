@@ -1,0 +1,221 @@
+// The `verify` command-line program: a thin layer over the library.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "verify/case_file.hpp"
+#include "verify/claim.hpp"
+#include "verify/diffused.hpp"
+#include "verify/errors.hpp"
+#include "verify/report_json.hpp"
+#include "verify/runner.hpp"
+
+namespace fs = std::filesystem;
+using namespace verify;
+
+namespace {
+
+int cmd_list(bool graph, const std::string& cases_dir) {
+  register_all_claims();
+  const auto& claims = Registry::instance().all();
+  if (graph) {
+    std::cout << "digraph claims {\n  rankdir=LR;\n";
+    for (const auto& c : claims) {
+      std::cout << "  \"" << c.name << "\";\n";
+      for (const auto& d : c.depends_on) std::cout << "  \"" << c.name << "\" -> \"" << d << "\";\n";
+    }
+    std::cout << "}\n";
+    return 0;
+  }
+  std::cout << "Registered claims:\n";
+  for (const auto& c : claims) {
+    std::cout << fmt::format("  {:<48} [{}] {}\n", c.name, c.family, c.summary);
+    for (const auto& d : c.depends_on) std::cout << fmt::format("  {:<48}   depends on {}\n", "", d);
+  }
+  std::error_code ec;
+  if (fs::is_directory(cases_dir, ec)) {
+    std::cout << "\nCase files under " << cases_dir << ":\n";
+    for (const auto& f : find_case_files(cases_dir)) std::cout << "  " << f << "\n";
+  }
+  return 0;
+}
+
+std::string fmt_num(double x) { return std::isfinite(x) ? fmt::format("{:.6g}", x) : std::string("n/a"); }
+
+void print_summary(const RunResult& r, std::ostream& os) {
+  os << fmt::format("{:<40} {:<20} {:<28} {:>13} {:>10} {:>13} {:>9} {:>8} {:<12} {:<12}\n", "case", "form", "label",
+                    "estimate", "SE", "reference", "p", "mdd_rel", "verdict", "expect");
+  for (const auto& c : r.checks) {
+    const auto& a = c.assessment;
+    os << fmt::format("{:<40} {:<20} {:<28} {:>13} {:>10} {:>13} {:>9} {:>8} {:<12} {:<12}\n", c.case_name.substr(0, 40),
+                      c.check.form.substr(0, 20), c.check.label.substr(0, 28), fmt_num(c.check.estimate.mean),
+                      fmt_num(c.check.estimate.std_error), fmt_num(c.check.reference), fmt::format("{:.2g}", a.p_value),
+                      fmt::format("{:.2g}", a.min_detectable_relative), to_string(a.verdict),
+                      c.expect ? to_string(*c.expect) : "-");
+  }
+  std::size_t mismatches = 0;
+  for (const auto& f : r.forms)
+    if (!f.matches()) {
+      ++mismatches;
+      os << fmt::format("MISMATCH {} [{}]: verdict {} but expected {}\n", f.case_name, f.form, to_string(f.verdict),
+                        to_string(*f.expect));
+    }
+  for (const auto& w : r.warnings) os << "warning: " << w << "\n";
+  os << fmt::format("{} cases, {} checks, {} forms; alpha = {} family-wise (Holm); {} form(s) differ from expectation\n",
+                    r.cases.size(), r.checks.size(), r.forms.size(), r.options.alpha, mismatches);
+}
+
+// Writes the report files into a fresh temporary folder beside `out`, then swaps it into place, so that an
+// interrupted or failed run never leaves a half-written report where a good one was.
+void write_reports_atomically(const RunResult& r, const fs::path& out) {
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  fs::create_directories(parent);
+  const fs::path tmp = parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  {
+    std::ofstream f(tmp / "report.json");
+    f << report_json(r);
+    if (!f) throw std::runtime_error("cannot write " + (tmp / "report.json").string());
+  }
+  const fs::path old = parent / (out.filename().string() + ".old-" + std::to_string(::getpid()));
+  std::error_code ec;
+  if (fs::exists(out)) fs::rename(out, old);
+  fs::rename(tmp, out);
+  fs::remove_all(old, ec);
+}
+
+std::vector<double> parse_point(const std::string& s) {
+  std::vector<double> x;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::size_t pos = 0;
+    double v;
+    try {
+      v = std::stod(item, &pos);
+    } catch (const std::exception&) {
+      throw InputError("--x", "", "'" + item + "' is not a number");
+    }
+    if (pos != item.size() && item.find_first_not_of(" \t", pos) != std::string::npos)
+      throw InputError("--x", "", "'" + item + "' is not a number");
+    if (!std::isfinite(v)) throw InputError("--x", "", "coordinates must be finite");
+    x.push_back(v);
+  }
+  if (x.empty()) throw InputError("--x", "", "empty point");
+  return x;
+}
+
+int cmd_eval(const std::string& mixture_file, const std::string& schedule_file, int t, const std::string& xs) {
+  const GaussianMixture data = load_mixture_file(mixture_file);
+  const NoiseSchedule s = load_schedule_file(schedule_file);
+  if (t < 1 || t > s.T())
+    throw InputError("--t", "", "t = " + std::to_string(t) + " is outside 1.." + std::to_string(s.T()));
+  const auto xv = parse_point(xs);
+  if (static_cast<int>(xv.size()) != data.dim())
+    throw InputError("--x", "", "point has " + std::to_string(xv.size()) + " coordinates, the mixture has dimension " +
+                                    std::to_string(data.dim()));
+  const Vec x = Eigen::Map<const Vec>(xv.data(), static_cast<Eigen::Index>(xv.size()));
+  const auto noise = LinearGaussianNoise::ddpm(s, t, data.dim());
+  const GaussianMixture qt = noisy_marginal(data, noise);
+  const Vec score = qt.score(x), pm = posterior_mean(data, noise, x);
+  nlohmann::ordered_json j;
+  j["t"] = t;
+  j["alpha_bar"] = s.alpha_bar(t);
+  j["beta"] = s.beta(t);
+  j["beta_tilde"] = s.beta_tilde(t);
+  j["snr"] = s.snr(t);
+  j["posterior_coef_x0"] = s.posterior_coef_x0(t);
+  j["posterior_coef_xt"] = s.posterior_coef_xt(t);
+  j["log_density"] = qt.log_density(x);
+  j["score"] = std::vector<double>(score.data(), score.data() + score.size());
+  j["posterior_mean"] = std::vector<double>(pm.data(), pm.data() + pm.size());
+  std::cout << j.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"diffusion-verify: Monte Carlo checks of the mathematics of diffusion models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", version_string());
+
+  auto* list = app.add_subcommand("list", "List registered claims and the case files found");
+  bool graph = false;
+  std::string cases_dir = "cases";
+  list->add_flag("--graph", graph, "Print the claim dependency graph (Graphviz DOT)");
+  list->add_option("--cases", cases_dir, "Folder of case files")->capture_default_str();
+
+  auto* run = app.add_subcommand("run", "Run case files and write reports");
+  std::vector<std::string> files;
+  std::string out = "reports/latest";
+  std::int64_t seed = -1;
+  int threads = 0;
+  double alpha = 1e-3;
+  bool no_plots = false;
+  run->add_option("cases", files, "Case files or folders (default: every case under cases/)");
+  run->add_option("--out", out, "Report folder")->capture_default_str();
+  run->add_option("--seed", seed, "Seed for every case (default: each case's own)")->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+  run->add_option("--alpha", alpha, "Family-wise false-alarm rate over all checks")->capture_default_str()
+      ->check(CLI::Range(1e-12, 0.5));
+  run->add_flag("--no-plots", no_plots, "Do not run gnuplot");
+
+  auto* eval = app.add_subcommand("eval", "Evaluate the exact oracle at one point (JSON on stdout)");
+  std::string mixture_file, schedule_file, x;
+  int t = 0;
+  eval->add_option("--mixture", mixture_file, "File with a [mixture] table (a case file will do)")->required();
+  eval->add_option("--schedule", schedule_file, "File with a [schedule] table (a case file will do)")->required();
+  eval->add_option("--t", t, "Diffusion step, 1..T")->required();
+  eval->add_option("--x", x, "Point x_t, comma-separated coordinates")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*list) return cmd_list(graph, cases_dir);
+    if (*eval) return cmd_eval(mixture_file, schedule_file, t, x);
+    // run
+    std::vector<std::string> paths;
+    if (files.empty()) files.push_back("cases");
+    for (const auto& f : files) {
+      std::error_code ec;
+      if (fs::is_directory(f, ec)) {
+        for (auto& p : find_case_files(f)) paths.push_back(p);
+      } else {
+        paths.push_back(f);
+      }
+    }
+    std::vector<CaseSpec> cases;
+    for (const auto& p : paths) cases.push_back(load_case(p));
+    RunOptions opt;
+    if (seed >= 0) opt.seed = static_cast<std::uint64_t>(seed);
+    opt.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+    opt.alpha = alpha;
+    (void)no_plots;
+    const RunResult r = run_cases(std::move(cases), opt);
+    print_summary(r, std::cout);
+    write_reports_atomically(r, out);
+    return r.all_match() ? 0 : 1;
+  } catch (const InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 3;
+  }
+}

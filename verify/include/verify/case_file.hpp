@@ -1,0 +1,58 @@
+#pragma once
+// A case file: one scenario for one registered claim. See cases/README.md for the schema.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "verify/mixture.hpp"
+#include "verify/params.hpp"
+#include "verify/schedule.hpp"
+#include "verify/verdict.hpp"
+
+namespace verify {
+
+struct Source {
+  std::string note;     // file name under the notes folder
+  std::string section;  // section heading or number in that note
+};
+
+struct CaseSpec {
+  std::string path;  // as given on the command line (never made absolute, so reports stay portable)
+  std::string name;  // file stem; also the CTest name suffix
+  std::string claim;
+  Source source;
+  std::string statement;    // LaTeX
+  std::string description;  // free text
+  std::optional<GaussianMixture> mixture;
+  std::optional<NoiseSchedule> schedule;
+  std::size_t samples = 0;
+  std::uint64_t seed = 0;
+  double tolerance = 0.01;  // relative discrepancy each check must be able to detect
+  std::map<std::string, Verdict> expect;  // form -> expected verdict
+  Params params;
+
+  const GaussianMixture& require_mixture() const;
+  const NoiseSchedule& require_schedule() const;
+};
+
+// Hard limits that refuse absurd sizes before anything is allocated.
+struct Limits {
+  static constexpr std::int64_t max_samples = 100'000'000;
+  static constexpr std::int64_t max_T = 100'000;
+  static constexpr std::int64_t max_dim = 256;
+  static constexpr std::int64_t max_components = 1024;
+};
+
+// Parses and validates a case file. Throws InputError naming file, key and reason.
+CaseSpec load_case(const std::string& path);
+// A mixture or schedule from a standalone file or from the [mixture]/[schedule] table of a case file.
+GaussianMixture load_mixture_file(const std::string& path);
+NoiseSchedule load_schedule_file(const std::string& path);
+
+// All case files under a directory (recursively), skipping the shared mixtures/ and schedules/ folders,
+// sorted by path.
+std::vector<std::string> find_case_files(const std::string& dir);
+
+}  // namespace verify

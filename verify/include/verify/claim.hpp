@@ -1,0 +1,49 @@
+#pragma once
+// The registry of claims. A claim turns a case into checks; it does not format output.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "verify/case_file.hpp"
+#include "verify/figure.hpp"
+#include "verify/montecarlo.hpp"
+#include "verify/verdict.hpp"
+
+namespace verify {
+
+// What a claim produces for one case: the checks (one per compared quantity and form) and optional figures.
+struct ClaimOutput {
+  std::vector<Check> checks;
+  std::vector<Figure> figures;
+  ClaimOutput() = default;
+  ClaimOutput(std::vector<Check> c, std::vector<Figure> f = {}) : checks(std::move(c)), figures(std::move(f)) {}
+  ClaimOutput(std::initializer_list<Check> c) : checks(c) {}
+};
+
+struct ClaimInfo {
+  std::string name;     // registered name used by case files, e.g. "gaussian_kl.closed_form"
+  std::string family;   // claim family = source file under src/claims, e.g. "gaussian_kl"
+  std::string summary;  // one sentence
+  std::vector<std::string> depends_on;  // claims whose truth this check's ground truth relies on
+  std::vector<std::pair<std::string, std::string>> params;  // accepted [params] keys -> meaning
+  bool needs_mixture = false;
+  bool needs_schedule = false;
+  std::function<ClaimOutput(const CaseSpec&, const MonteCarlo&)> run;
+};
+
+class Registry {
+ public:
+  static Registry& instance();
+  void add(ClaimInfo info);
+  const ClaimInfo* find(const std::string& name) const;
+  const std::vector<ClaimInfo>& all() const { return claims_; }
+
+ private:
+  std::vector<ClaimInfo> claims_;
+};
+
+// Registers every claim family (defined in src/claims/registry.cpp). Idempotent.
+void register_all_claims();
+
+}  // namespace verify

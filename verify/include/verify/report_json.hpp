@@ -1,0 +1,9 @@
+#pragma once
+#include <string>
+
+#include "verify/runner.hpp"
+
+namespace verify {
+// report.json: {"run": {...}, "checks": [...], "forms": [...]}. Deterministic apart from "seconds".
+std::string report_json(const RunResult& r);
+}  // namespace verify

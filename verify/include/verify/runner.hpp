@@ -1,0 +1,57 @@
+#pragma once
+// Runs cases through their claims and assesses every check as one family at the run's false-alarm rate.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "verify/case_file.hpp"
+#include "verify/figure.hpp"
+#include "verify/verdict.hpp"
+
+namespace verify {
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;  // overrides every case's seed when set
+  int threads = 1;
+  double alpha = 1e-3;  // family-wise false-alarm rate over all checks of the run (Holm)
+};
+
+struct CheckResult {
+  std::string case_name;
+  std::string claim;
+  Source source;
+  Check check;
+  Assessment assessment;
+  std::optional<Verdict> expect;  // expectation for this check's form, if the case states one
+  double seconds = 0;             // wall time of the case's claim evaluation, shared by its checks
+};
+
+struct FormResult {
+  std::string case_name;
+  std::string form;
+  Verdict verdict = Verdict::inconclusive;  // refuted if any check refuted, holds if all hold
+  std::optional<Verdict> expect;
+  bool matches() const { return !expect || *expect == verdict; }
+};
+
+struct CaseFigures {
+  std::string case_name;
+  std::vector<Figure> figures;
+};
+
+struct RunResult {
+  RunOptions options;
+  std::vector<CaseSpec> cases;
+  std::vector<CheckResult> checks;
+  std::vector<FormResult> forms;
+  std::vector<CaseFigures> figures;  // per case, in case order (cases without figures omitted)
+  std::vector<std::string> warnings;
+  bool all_match() const;
+};
+
+// Validates claim names and parameters of every case first (InputError), then runs them.
+RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options);
+
+std::string version_string();
+
+}  // namespace verify

@@ -1,0 +1,63 @@
+#pragma once
+// A check compares a Monte Carlo estimate of a ground-truth quantity with the value a claim's formula
+// gives, and turns the comparison into one of three verdicts at a stated false-alarm rate.
+#include <string>
+#include <vector>
+
+#include "verify/stats.hpp"
+
+namespace verify {
+
+enum class Verdict { holds, refuted, inconclusive };
+std::string to_string(Verdict v);
+Verdict verdict_from_string(const std::string& s);  // throws std::invalid_argument
+
+enum class TestKind {
+  equality,     // the claim says truth == reference exactly
+  equivalence,  // the claim says truth ~= reference within +-margin (an approximation)
+  at_most,      // the claim says truth <= reference
+  at_least,     // the claim says truth >= reference
+};
+std::string to_string(TestKind k);
+
+struct Check {
+  std::string form;      // "as_written" or "corrected" (or another named variant)
+  std::string label;     // what distinguishes this check within its form, e.g. "t=500, x0=tail"
+  std::string quantity;  // what is estimated, in words, with units
+  Estimate estimate;     // ground truth, estimated from definitions
+  double reference = 0;  // the value of the formula under test
+  double reference_se = 0;  // nonzero when the reference is itself estimated independently
+  TestKind kind = TestKind::equality;
+  double margin = 0;  // for equivalence: allowed |truth - reference|, absolute
+  // The scale that relative discrepancies are stated against, and its name. Defaults to |reference|;
+  // near-zero references must name another scale (e.g. the integrand's standard deviation).
+  double scale = 0;
+  std::string scale_name;
+  std::vector<std::string> notes;  // extra facts for the report (e.g. "t=1: beta_tilde_1 = 0")
+};
+
+// What the statistics say about one check, given its own false-alarm level.
+struct Assessment {
+  double z = 0;
+  double p_value = 1;
+  double alpha = 0;           // level this check was compared at (Holm)
+  double min_detectable = 0;  // smallest |discrepancy| detected with 99% power at level alpha_bonferroni
+  double min_detectable_relative = 0;  // min_detectable / scale
+  double discrepancy = 0;     // estimate - reference
+  double relative_discrepancy = 0;  // discrepancy / scale
+  Verdict verdict = Verdict::inconclusive;
+  std::string reason;
+};
+
+// Per-check p-value of the refutation test (small p = evidence against the claim).
+double refutation_p(const Check& c);
+double combined_se(const Check& c);
+double check_scale(const Check& c);
+
+// Assess a family of checks at family-wise false-alarm rate alpha with Holm's step-down procedure.
+// tolerance[i] is the relative discrepancy (to the check's scale) that check i must be able to detect;
+// a check whose minimum detectable discrepancy is larger and that is not refuted is inconclusive.
+std::vector<Assessment> assess(const std::vector<Check>& checks, const std::vector<double>& tolerance, double alpha,
+                               double power = 0.99);
+
+}  // namespace verify

@@ -1,0 +1,397 @@
+#include "verify/case_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <toml++/toml.h>
+
+#include "verify/claim.hpp"
+#include "verify/errors.hpp"
+
+namespace fs = std::filesystem;
+
+namespace verify {
+
+const GaussianMixture& CaseSpec::require_mixture() const {
+  if (!mixture) throw InputError(path, "mixture", "this claim needs a [mixture] table");
+  return *mixture;
+}
+const NoiseSchedule& CaseSpec::require_schedule() const {
+  if (!schedule) throw InputError(path, "schedule", "this claim needs a [schedule] table");
+  return *schedule;
+}
+
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string did_you_mean(const std::string& key, const std::vector<std::string>& allowed) {
+  std::string best;
+  std::size_t best_d = 3;  // suggest only close matches
+  for (const auto& a : allowed) {
+    const auto d = edit_distance(key, a);
+    if (d < best_d) best_d = d, best = a;
+  }
+  std::string msg = "unknown key";
+  if (!best.empty()) msg += " (did you mean '" + best + "'?)";
+  else {
+    msg += "; allowed:";
+    for (const auto& a : allowed) msg += " " + a;
+  }
+  return msg;
+}
+
+// Reader over one TOML table that names the file and the dotted key in every error.
+class Reader {
+ public:
+  Reader(std::string file, const toml::table& t, std::string prefix) : file_(std::move(file)), t_(t), prefix_(std::move(prefix)) {}
+
+  std::string key(const std::string& k) const { return prefix_.empty() ? k : prefix_ + "." + k; }
+  [[noreturn]] void fail(const std::string& k, const std::string& reason) const { throw InputError(file_, key(k), reason); }
+
+  void only(const std::vector<std::string>& allowed) const {
+    for (const auto& [k, v] : t_) {
+      const std::string ks(k.str());
+      if (std::find(allowed.begin(), allowed.end(), ks) == allowed.end()) fail(ks, did_you_mean(ks, allowed));
+    }
+  }
+  bool has(const std::string& k) const { return t_.contains(k); }
+  const toml::node& node(const std::string& k) const {
+    const toml::node* n = t_.get(k);
+    if (!n) fail(k, "missing required key");
+    return *n;
+  }
+  double number_of(const toml::node& n, const std::string& k) const {
+    double x;
+    if (auto i = n.as_integer()) x = static_cast<double>(i->get());
+    else if (auto f = n.as_floating_point()) x = f->get();
+    else fail(k, std::string("expected a number, got ") + type_name(n));
+    if (!std::isfinite(x)) fail(k, "value is not finite (NaN or Inf)");
+    return x;
+  }
+  double number(const std::string& k) const { return number_of(node(k), k); }
+  double number_or(const std::string& k, double d) const { return has(k) ? number(k) : d; }
+  std::int64_t integer(const std::string& k) const {
+    const auto& n = node(k);
+    if (auto i = n.as_integer()) return i->get();
+    if (auto f = n.as_floating_point()) {
+      if (!std::isfinite(f->get())) fail(k, "value is not finite (NaN or Inf)");
+      fail(k, "expected an integer, got a float");
+    }
+    fail(k, std::string("expected an integer, got ") + type_name(n));
+  }
+  std::string string(const std::string& k) const {
+    const auto& n = node(k);
+    if (auto s = n.as_string()) return s->get();
+    fail(k, std::string("expected a string, got ") + type_name(n));
+  }
+  std::string string_or(const std::string& k, const std::string& d) const { return has(k) ? string(k) : d; }
+  const toml::array& array(const std::string& k) const {
+    const auto& n = node(k);
+    auto a = n.as_array();
+    if (!a) fail(k, std::string("expected an array, got ") + type_name(n));
+    if (a->empty()) fail(k, "array is empty");
+    return *a;
+  }
+  std::vector<double> numbers_of(const toml::node& n, const std::string& k) const {
+    auto a = n.as_array();
+    if (!a) fail(k, std::string("expected an array of numbers, got ") + type_name(n));
+    if (a->empty()) fail(k, "array is empty");
+    std::vector<double> out;
+    for (std::size_t i = 0; i < a->size(); ++i) out.push_back(number_of(*a->get(i), k + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+  const std::string& file() const { return file_; }
+
+  static const char* type_name(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::table: return "a table";
+      case toml::node_type::array: return "an array";
+      case toml::node_type::string: return "a string";
+      case toml::node_type::integer: return "an integer";
+      case toml::node_type::floating_point: return "a float";
+      case toml::node_type::boolean: return "a boolean";
+      default: return "a date or time";
+    }
+  }
+
+ private:
+  std::string file_;
+  const toml::table& t_;
+  std::string prefix_;
+};
+
+toml::table parse(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path, "", "file does not exist");
+  if (fs::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a file");
+  std::ifstream probe(path);
+  if (!probe) throw InputError(path, "", "cannot be read");
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > (16u << 20)) throw InputError(path, "", "file is larger than 16 MiB");
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw InputError(path, "", "TOML syntax error at line " + std::to_string(e.source().begin.line) + ", column " +
+                                   std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
+  }
+}
+
+const toml::table& sub_table(const Reader& r, const toml::table& t, const std::string& k) {
+  auto tt = t.get(k)->as_table();
+  if (!tt) r.fail(k, "expected a table");
+  return *tt;
+}
+
+GaussianMixture mixture_from(const std::string& file, const toml::table& t, const std::string& prefix) {
+  Reader r(file, t, prefix);
+  r.only({"weights", "means", "covariances"});
+  const auto weights = r.numbers_of(r.node("weights"), "weights");
+  const auto& means = r.array("means");
+  const auto& covs = r.array("covariances");
+  if (static_cast<std::int64_t>(weights.size()) > Limits::max_components)
+    r.fail("weights", "more than " + std::to_string(Limits::max_components) + " components");
+  if (means.size() != weights.size())
+    r.fail("means", std::to_string(means.size()) + " means for " + std::to_string(weights.size()) + " weights");
+  if (covs.size() != weights.size())
+    r.fail("covariances", std::to_string(covs.size()) + " covariances for " + std::to_string(weights.size()) + " weights");
+  double sum = 0;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    if (weights[k] <= 0) r.fail("weights[" + std::to_string(k) + "]", "weights must be positive");
+    sum += weights[k];
+  }
+  if (std::abs(sum - 1.0) > 1e-12) r.fail("weights", "weights sum to " + std::to_string(sum) + ", not 1 (within 1e-12)");
+  std::vector<Gaussian> comps;
+  std::size_t dim = 0;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const std::string mk = "means[" + std::to_string(k) + "]", ck = "covariances[" + std::to_string(k) + "]";
+    if (const auto* arr = means.get(k)->as_array(); arr && arr->size() > static_cast<std::size_t>(Limits::max_dim))
+      r.fail(mk, "dimension " + std::to_string(arr->size()) + " exceeds the limit " + std::to_string(Limits::max_dim));
+    const auto m = r.numbers_of(*means.get(k), mk);
+    if (k == 0) dim = m.size();
+    if (m.size() != dim)
+      r.fail(mk, "dimension " + std::to_string(m.size()) + " differs from the first mean's " + std::to_string(dim));
+    auto rows = covs.get(k)->as_array();
+    if (!rows) r.fail(ck, "expected an array of rows");
+    if (rows->size() != dim) r.fail(ck, "has " + std::to_string(rows->size()) + " rows, expected " + std::to_string(dim));
+    Mat S(dim, dim);
+    for (std::size_t i = 0; i < dim; ++i) {
+      const auto row = r.numbers_of(*rows->get(i), ck + "[" + std::to_string(i) + "]");
+      if (row.size() != dim)
+        r.fail(ck + "[" + std::to_string(i) + "]", "has " + std::to_string(row.size()) + " entries, expected " + std::to_string(dim));
+      for (std::size_t j = 0; j < dim; ++j) S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = row[j];
+    }
+    try {
+      comps.emplace_back(Eigen::Map<const Vec>(m.data(), static_cast<Eigen::Index>(dim)), S);
+    } catch (const std::invalid_argument& e) {
+      r.fail(ck, e.what());
+    }
+  }
+  try {
+    return GaussianMixture(weights, std::move(comps));
+  } catch (const std::invalid_argument& e) {
+    r.fail("weights", e.what());
+  }
+}
+
+NoiseSchedule schedule_from(const std::string& file, const toml::table& t, const std::string& prefix) {
+  Reader r(file, t, prefix);
+  const std::string kind = r.string("kind");
+  auto read_T = [&] {
+    const auto T = r.integer("T");
+    if (T < 1) r.fail("T", "T must be at least 1");
+    if (T > Limits::max_T) r.fail("T", "T = " + std::to_string(T) + " exceeds the limit " + std::to_string(Limits::max_T));
+    return static_cast<int>(T);
+  };
+  auto beta_in_range = [&](const std::string& k, double b) {
+    if (!(b > 0 && b < 1)) r.fail(k, "beta = " + std::to_string(b) + " is outside (0, 1)");
+  };
+  try {
+    if (kind == "linear") {
+      r.only({"kind", "T", "beta_start", "beta_end"});
+      const int T = read_T();
+      const double b0 = r.number_or("beta_start", 1e-4), b1 = r.number_or("beta_end", 0.02);
+      beta_in_range("beta_start", b0);
+      beta_in_range("beta_end", b1);
+      return NoiseSchedule::linear(T, b0, b1);
+    }
+    if (kind == "cosine") {
+      r.only({"kind", "T", "s", "max_beta"});
+      const int T = read_T();
+      const double s = r.number_or("s", 0.008), mb = r.number_or("max_beta", 0.999);
+      if (s < 0) r.fail("s", "s must be non-negative");
+      beta_in_range("max_beta", mb);
+      return NoiseSchedule::cosine(T, s, mb);
+    }
+    if (kind == "custom") {
+      r.only({"kind", "betas"});
+      if (const auto* a = t.get("betas"); a && a->is_array() && a->as_array()->size() > static_cast<std::size_t>(Limits::max_T))
+        r.fail("betas", "more than " + std::to_string(Limits::max_T) + " betas");
+      const auto betas = r.numbers_of(r.node("betas"), "betas");
+      for (std::size_t i = 0; i < betas.size(); ++i) beta_in_range("betas[" + std::to_string(i) + "]", betas[i]);
+      return NoiseSchedule::custom(betas);
+    }
+  } catch (const std::invalid_argument& e) {
+    r.fail("", e.what());
+  }
+  r.fail("kind", "'" + kind + "' is not a schedule kind (linear, cosine, custom)");
+}
+
+ParamValue param_value(const Reader& r, const toml::node& n, const std::string& k, int depth) {
+  ParamValue v;
+  if (depth > 4) r.fail(k, "nested too deeply");
+  if (auto i = n.as_integer()) {
+    v.kind = ParamValue::Kind::integer;
+    v.integer = i->get();
+  } else if (auto f = n.as_floating_point()) {
+    v.kind = ParamValue::Kind::number;
+    v.number = f->get();
+    if (!std::isfinite(v.number)) r.fail(k, "value is not finite (NaN or Inf)");
+  } else if (auto b = n.as_boolean()) {
+    v.kind = ParamValue::Kind::boolean;
+    v.boolean = b->get();
+  } else if (auto s = n.as_string()) {
+    v.kind = ParamValue::Kind::string;
+    v.string = s->get();
+  } else if (auto a = n.as_array()) {
+    v.kind = ParamValue::Kind::array;
+    if (a->size() > 1'000'000) r.fail(k, "array is too long");
+    for (std::size_t i = 0; i < a->size(); ++i)
+      v.array.push_back(param_value(r, *a->get(i), k + "[" + std::to_string(i) + "]", depth + 1));
+  } else {
+    r.fail(k, std::string("unsupported value type: ") + Reader::type_name(n));
+  }
+  return v;
+}
+
+// A [mixture] or [schedule] entry: an inline table, or a path (relative to the case file) to a file
+// holding that table.
+template <class T, class F>
+T table_or_file(const Reader& r, const toml::table& root, const std::string& key, const std::string& file, F from) {
+  const toml::node& n = r.node(key);
+  if (auto s = n.as_string()) {
+    const fs::path p = fs::path(file).parent_path() / s->get();
+    const std::string ps = p.lexically_normal().string();
+    const toml::table t = parse(ps);
+    Reader sub(ps, t, "");
+    sub.only({key});
+    if (!t.get(key) || !t.get(key)->is_table()) sub.fail(key, "missing [" + key + "] table");
+    return from(ps, *t.get(key)->as_table(), key);
+  }
+  if (!n.is_table()) r.fail(key, "expected a table or a file name");
+  return from(file, sub_table(r, root, key), key);
+}
+
+}  // namespace
+
+GaussianMixture load_mixture_file(const std::string& path) {
+  const toml::table t = parse(path);
+  Reader r(path, t, "");
+  if (!t.get("mixture")) r.fail("mixture", "missing [mixture] table");
+  return table_or_file<GaussianMixture>(r, t, "mixture", path, mixture_from);
+}
+
+NoiseSchedule load_schedule_file(const std::string& path) {
+  const toml::table t = parse(path);
+  Reader r(path, t, "");
+  if (!t.get("schedule")) r.fail("schedule", "missing [schedule] table");
+  return table_or_file<NoiseSchedule>(r, t, "schedule", path, schedule_from);
+}
+
+CaseSpec load_case(const std::string& path) {
+  register_all_claims();
+  const toml::table root = parse(path);
+  Reader r(path, root, "");
+  r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect"});
+  CaseSpec c;
+  c.path = path;
+  c.name = fs::path(path).stem().string();
+  c.claim = r.string("claim");
+  const ClaimInfo* info = Registry::instance().find(c.claim);
+  if (!info) {
+    std::vector<std::string> names;
+    for (const auto& ci : Registry::instance().all()) names.push_back(ci.name);
+    r.fail("claim", "'" + c.claim + "' is not a registered claim" +
+                        did_you_mean(c.claim, names).substr(std::string("unknown key").size()));
+  }
+  c.description = r.string_or("description", "");
+  c.statement = r.string("statement");
+  {
+    Reader s(path, sub_table(r, root, "source"), "source");
+    (void)r.node("source");
+    s.only({"note", "section"});
+    c.source = {s.string("note"), s.string("section")};
+  }
+  {
+    (void)r.node("budget");
+    Reader b(path, sub_table(r, root, "budget"), "budget");
+    b.only({"samples", "seed"});
+    const auto n = b.integer("samples");
+    if (n <= 0) b.fail("samples", "must be positive");
+    if (n > Limits::max_samples)
+      b.fail("samples", std::to_string(n) + " exceeds the limit " + std::to_string(Limits::max_samples));
+    c.samples = static_cast<std::size_t>(n);
+    const auto seed = b.integer("seed");
+    if (seed < 0) b.fail("seed", "must be non-negative");
+    c.seed = static_cast<std::uint64_t>(seed);
+  }
+  c.tolerance = r.number_or("tolerance", 0.01);
+  if (!(c.tolerance > 0)) r.fail("tolerance", "must be positive");
+  if (r.has("mixture")) c.mixture = table_or_file<GaussianMixture>(r, root, "mixture", path, mixture_from);
+  if (r.has("schedule")) c.schedule = table_or_file<NoiseSchedule>(r, root, "schedule", path, schedule_from);
+  if (info->needs_mixture && !c.mixture) r.fail("mixture", "claim " + c.claim + " needs a [mixture] table");
+  if (info->needs_schedule && !c.schedule) r.fail("schedule", "claim " + c.claim + " needs a [schedule] table");
+  {
+    (void)r.node("expect");
+    const auto& et = sub_table(r, root, "expect");
+    Reader e(path, et, "expect");
+    for (const auto& [k, v] : et) {
+      const std::string ks(k.str());
+      try {
+        c.expect[ks] = verdict_from_string(e.string(ks));
+      } catch (const std::invalid_argument& ex) {
+        e.fail(ks, ex.what());
+      }
+    }
+    if (c.expect.empty()) r.fail("expect", "states no expected verdict");
+  }
+  std::map<std::string, ParamValue> params;
+  if (r.has("params")) {
+    const auto& pt = sub_table(r, root, "params");
+    Reader p(path, pt, "params");
+    std::vector<std::string> allowed;
+    for (const auto& kv : info->params) allowed.push_back(kv.first);
+    p.only(allowed);
+    for (const auto& [k, v] : pt) params[std::string(k.str())] = param_value(p, v, std::string(k.str()), 0);
+  }
+  c.params = Params(path, std::move(params));
+  return c;
+}
+
+std::vector<std::string> find_case_files(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw InputError(dir, "", "is not a directory of case files");
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
+    const std::string s = e.path().lexically_normal().string();
+    if (s.find("/mixtures/") != std::string::npos || s.find("/schedules/") != std::string::npos) continue;
+    out.push_back(s);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace verify

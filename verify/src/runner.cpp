@@ -1,0 +1,89 @@
+#include "verify/runner.hpp"
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "verify/claim.hpp"
+#include "verify/errors.hpp"
+
+namespace verify {
+
+std::string version_string() { return "0.1.0"; }
+
+bool RunResult::all_match() const {
+  for (const auto& f : forms)
+    if (!f.matches()) return false;
+  return true;
+}
+
+RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
+  register_all_claims();
+  if (!(options.alpha > 0 && options.alpha < 1)) throw InputError("--alpha", "", "alpha must be in (0, 1)");
+  RunResult out;
+  out.options = options;
+  std::vector<Check> all;
+  std::vector<double> tolerance;
+  for (const auto& c : cases) {
+    const ClaimInfo* info = Registry::instance().find(c.claim);
+    if (!info) throw InputError(c.path, "claim", "'" + c.claim + "' is not a registered claim");
+    const MonteCarlo mc(options.seed.value_or(c.seed), options.threads, c.name);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<Check> checks;
+    try {
+      ClaimOutput produced_output = info->run(c, mc);
+      checks = std::move(produced_output.checks);
+      if (!produced_output.figures.empty()) out.figures.push_back({c.name, std::move(produced_output.figures)});
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::out_of_range& e) {
+      throw InputError(c.path, "", e.what());
+    } catch (const std::invalid_argument& e) {
+      throw InputError(c.path, "", e.what());
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (checks.empty()) throw InputError(c.path, "", "claim " + c.claim + " produced no checks for this case");
+    std::set<std::string> produced;
+    for (auto& ch : checks) {
+      produced.insert(ch.form);
+      CheckResult r;
+      r.case_name = c.name;
+      r.claim = c.claim;
+      r.source = c.source;
+      r.check = ch;
+      r.seconds = secs;
+      if (auto it = c.expect.find(ch.form); it != c.expect.end()) r.expect = it->second;
+      out.checks.push_back(std::move(r));
+      all.push_back(ch);
+      tolerance.push_back(c.tolerance);
+      if (auto w = ch.estimate.clt_warning(); !w.empty()) out.warnings.push_back(c.name + " [" + ch.form + " " + ch.label + "]: " + w);
+    }
+    for (const auto& [form, v] : c.expect)
+      if (!produced.count(form)) {
+        std::string forms;
+        for (const auto& f : produced) forms += " " + f;
+        throw InputError(c.path, "expect." + form, "claim " + c.claim + " produces no form '" + form + "' (it produces:" + forms + ")");
+      }
+  }
+  const auto assessed = assess(all, tolerance, options.alpha);
+  for (std::size_t i = 0; i < assessed.size(); ++i) out.checks[i].assessment = assessed[i];
+  // Form verdicts, in order of first appearance.
+  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  for (const auto& r : out.checks) {
+    const auto key = std::make_pair(r.case_name, r.check.form);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      index[key] = out.forms.size();
+      out.forms.push_back({r.case_name, r.check.form, r.assessment.verdict, r.expect});
+      continue;
+    }
+    Verdict& v = out.forms[it->second].verdict;
+    if (r.assessment.verdict == Verdict::refuted || v == Verdict::refuted) v = Verdict::refuted;
+    else if (r.assessment.verdict == Verdict::inconclusive) v = Verdict::inconclusive;
+  }
+  out.cases = std::move(cases);
+  return out;
+}
+
+}  // namespace verify

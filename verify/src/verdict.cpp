@@ -1,0 +1,126 @@
+#include "verify/verdict.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+namespace verify {
+
+std::string to_string(Verdict v) {
+  switch (v) {
+    case Verdict::holds: return "holds";
+    case Verdict::refuted: return "refuted";
+    case Verdict::inconclusive: return "inconclusive";
+  }
+  return "?";
+}
+
+Verdict verdict_from_string(const std::string& s) {
+  if (s == "holds") return Verdict::holds;
+  if (s == "refuted") return Verdict::refuted;
+  if (s == "inconclusive") return Verdict::inconclusive;
+  throw std::invalid_argument("'" + s + "' is not a verdict (holds, refuted, inconclusive)");
+}
+
+std::string to_string(TestKind k) {
+  switch (k) {
+    case TestKind::equality: return "equality";
+    case TestKind::equivalence: return "equivalence";
+    case TestKind::at_most: return "at_most";
+    case TestKind::at_least: return "at_least";
+  }
+  return "?";
+}
+
+double combined_se(const Check& c) {
+  const double se = std::hypot(c.estimate.std_error, c.reference_se);
+  if (se > 0) return se;
+  // Both sides exact: the only noise is floating-point rounding. Allow 8 ulps of the larger magnitude.
+  const double mag = std::max({std::abs(c.estimate.mean), std::abs(c.reference), std::numeric_limits<double>::min()});
+  return 8.0 * std::numeric_limits<double>::epsilon() * mag;
+}
+
+double check_scale(const Check& c) {
+  if (c.scale > 0) return c.scale;
+  if (std::abs(c.reference) > 0) return std::abs(c.reference);
+  if (c.estimate.std_dev > 0) return c.estimate.std_dev;
+  return 1.0;
+}
+
+namespace {
+double discrepancy(const Check& c) { return c.estimate.mean - c.reference; }
+
+double z_of(const Check& c) {
+  const double d = discrepancy(c), se = combined_se(c);
+  switch (c.kind) {
+    case TestKind::equality:
+    case TestKind::at_most: return d / se;
+    case TestKind::at_least: return -d / se;
+    case TestKind::equivalence: return (std::abs(d) - c.margin) / se;
+  }
+  return 0;
+}
+}  // namespace
+
+double refutation_p(const Check& c) {
+  const double z = z_of(c);
+  if (!std::isfinite(z)) return std::isnan(z) ? 1.0 : (z > 0 ? 0.0 : 1.0);
+  return c.kind == TestKind::equality ? two_sided_p(z) : upper_p(z);
+}
+
+std::vector<Assessment> assess(const std::vector<Check>& checks, const std::vector<double>& tolerance, double alpha,
+                               double power) {
+  const std::size_t m = checks.size();
+  std::vector<double> p(m);
+  for (std::size_t i = 0; i < m; ++i) p[i] = refutation_p(checks[i]);
+  std::vector<double> level;
+  const std::vector<bool> rejected = holm(p, alpha, &level);
+  // The power statement uses the Bonferroni level alpha/m, the smallest level Holm ever applies, so the
+  // stated detectable discrepancy is conservative.
+  const double bonf = alpha / static_cast<double>(m ? m : 1);
+  const double z_power = normal_quantile(power);
+  std::vector<Assessment> out(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    const Check& c = checks[i];
+    Assessment& a = out[i];
+    const double se = combined_se(c), scale = check_scale(c);
+    a.z = z_of(c);
+    a.p_value = p[i];
+    a.alpha = level[i];
+    a.discrepancy = discrepancy(c);
+    a.relative_discrepancy = a.discrepancy / scale;
+    const bool two_sided = c.kind == TestKind::equality;
+    const double z_alpha = normal_quantile(1.0 - (two_sided ? bonf / 2 : bonf));
+    a.min_detectable = (c.kind == TestKind::equivalence ? c.margin : 0.0) + (z_alpha + z_power) * se;
+    a.min_detectable_relative = a.min_detectable / scale;
+    const double tol = tolerance.empty() ? 0.01 : tolerance[std::min(i, tolerance.size() - 1)];
+    std::ostringstream why;
+    if (rejected[i]) {
+      a.verdict = Verdict::refuted;
+      why << "p = " << p[i] << " <= " << level[i] << " (Holm)";
+    } else if (c.kind == TestKind::equivalence) {
+      // Two one-sided tests: the whole (1 - 2 alpha_i) interval must lie inside +-margin.
+      const double upper = std::abs(a.discrepancy) + normal_quantile(1.0 - level[i]) * se;
+      if (upper <= c.margin) {
+        a.verdict = Verdict::holds;
+        why << "|discrepancy| + z*SE = " << upper << " <= margin " << c.margin;
+      } else {
+        a.verdict = Verdict::inconclusive;
+        why << "|discrepancy| + z*SE = " << upper << " exceeds margin " << c.margin;
+      }
+    } else if (a.min_detectable > tol * scale) {
+      a.verdict = Verdict::inconclusive;
+      why << "not refuted, but the smallest detectable discrepancy " << a.min_detectable << " exceeds the tolerance "
+          << tol << " x " << scale;
+    } else {
+      a.verdict = Verdict::holds;
+      why << "not refuted; would detect " << a.min_detectable_relative << " of the scale with 99% power";
+    }
+    a.reason = why.str();
+  }
+  return out;
+}
+
+}  // namespace verify
