@@ -170,6 +170,8 @@ int main(int argc, char** argv) {
   run->add_option("--alpha", alpha, "Family-wise false-alarm rate over all checks")->capture_default_str()
       ->check(CLI::Range(1e-12, 0.5));
   run->add_flag("--no-plots", no_plots, "Do not run gnuplot");
+  bool mutants = false;
+  run->add_flag("--mutants", mutants, "Also run each claim's wrong variants (forms mutant:*), which must be refuted");
 
   auto* eval = app.add_subcommand("eval", "Evaluate the exact oracle at one point (JSON on stdout)");
   std::string mixture_file, schedule_file, x;
@@ -206,6 +208,7 @@ int main(int argc, char** argv) {
     if (seed >= 0) opt.seed = static_cast<std::uint64_t>(seed);
     opt.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
     opt.alpha = alpha;
+    opt.include_mutants = mutants;
     (void)no_plots;
     const RunResult r = run_cases(std::move(cases), opt);
     print_summary(r, std::cout);

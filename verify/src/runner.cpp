@@ -25,7 +25,8 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
   out.options = options;
   std::vector<Check> all;
   std::vector<double> tolerance;
-  for (const auto& c : cases) {
+  for (auto& c : cases) {
+    c.include_mutants = options.include_mutants;
     const ClaimInfo* info = Registry::instance().find(c.claim);
     if (!info) throw InputError(c.path, "claim", "'" + c.claim + "' is not a registered claim");
     const MonteCarlo mc(options.seed.value_or(c.seed), options.threads, c.name);
@@ -54,6 +55,7 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
       r.check = ch;
       r.seconds = secs;
       if (auto it = c.expect.find(ch.form); it != c.expect.end()) r.expect = it->second;
+      else if (is_mutant_form(ch.form)) r.expect = Verdict::refuted;
       out.checks.push_back(std::move(r));
       all.push_back(ch);
       tolerance.push_back(c.tolerance);

@@ -32,6 +32,9 @@ struct CaseSpec {
   double tolerance = 0.01;  // relative discrepancy each check must be able to detect
   std::map<std::string, Verdict> expect;  // form -> expected verdict
   Params params;
+  // Set by the runner for `verify mutants` / --mutants: claims then also emit deliberately wrong variants
+  // of their formulas as forms named "mutant:<what was broken>", each of which must be refuted.
+  bool include_mutants = false;
 
   const GaussianMixture& require_mixture() const;
   const NoiseSchedule& require_schedule() const;

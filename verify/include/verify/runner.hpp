@@ -14,7 +14,10 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;  // overrides every case's seed when set
   int threads = 1;
   double alpha = 1e-3;  // family-wise false-alarm rate over all checks of the run (Holm)
+  bool include_mutants = false;  // also run the claims' registered mutants (forms "mutant:*", expected refuted)
 };
+
+inline bool is_mutant_form(const std::string& form) { return form.rfind("mutant:", 0) == 0; }
 
 struct CheckResult {
   std::string case_name;

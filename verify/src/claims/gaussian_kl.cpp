@@ -32,7 +32,14 @@ std::vector<Check> closed_form(const CaseSpec& c, const MonteCarlo& mc) {
   Gaussian q(mq, p.matrix("cov_q", d));
   Gaussian pp(p.vector("mean_p", d), p.matrix("cov_p", d));
   const Estimate truth = kl_by_sampling(mc, "kl", c.samples, q, pp);
-  return {equality_check("as_written", "d=" + std::to_string(d), "KL(q||p) in nats", truth, q.kl_to(pp))};
+  const std::string label = "d=" + std::to_string(d), qty = "KL(q||p) in nats";
+  std::vector<Check> out{equality_check("as_written", label, qty, truth, q.kl_to(pp))};
+  if (c.include_mutants) {
+    out.push_back(equality_check("mutant:arguments swapped", label, qty, truth, pp.kl_to(q)));
+    out.push_back(equality_check("mutant:dropped 1/2", label, qty, truth, 2 * q.kl_to(pp)));
+    out.push_back(equality_check("mutant:missing -d", label, qty, truth, q.kl_to(pp) + 0.5 * d));
+  }
+  return out;
 }
 
 std::vector<Check> standard_normal(const CaseSpec& c, const MonteCarlo& mc) {
@@ -41,8 +48,18 @@ std::vector<Check> standard_normal(const CaseSpec& c, const MonteCarlo& mc) {
   const Gaussian p = Gaussian::isotropic(Vec::Zero(1), 1.0);
   const Estimate truth = kl_by_sampling(mc, "kl", c.samples, q, p);
   const double note = 0.5 * (-std::log(s2) + mu * mu + s2 - 1.0);
-  return {equality_check("as_written", "mu=" + std::to_string(mu) + ", sigma^2=" + std::to_string(s2),
-                         "KL(N(mu, sigma^2) || N(0, 1)) in nats", truth, note)};
+  const std::string label = "mu=" + std::to_string(mu) + ", sigma^2=" + std::to_string(s2);
+  const std::string qty = "KL(N(mu, sigma^2) || N(0, 1)) in nats";
+  std::vector<Check> out{equality_check("as_written", label, qty, truth, note)};
+  if (c.include_mutants) {
+    // Wrong variants a careless derivation produces; each must be refuted on the same random numbers.
+    out.push_back(equality_check("mutant:dropped 1/2", label, qty, truth, 2 * note));
+    out.push_back(equality_check("mutant:sigma for sigma^2 in the log", label, qty, truth,
+                                 0.5 * (-std::log(std::sqrt(s2)) + mu * mu + s2 - 1.0)));
+    out.push_back(equality_check("mutant:sign of the log flipped", label, qty, truth,
+                                 0.5 * (std::log(s2) + mu * mu + s2 - 1.0)));
+  }
+  return out;
 }
 
 // Note 001: posterior N(mu_tilde, beta_tilde_t) against model N(mu_theta, sigma_theta^2), one dimension.
