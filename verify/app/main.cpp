@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "verify/calibration.hpp"
 #include "verify/case_file.hpp"
 #include "verify/claim.hpp"
 #include "verify/diffused.hpp"
@@ -143,6 +144,67 @@ int cmd_eval(const std::string& mixture_file, const std::string& schedule_file, 
   return 0;
 }
 
+std::vector<CaseSpec> load_cases(std::vector<std::string> files) {
+  std::vector<std::string> paths;
+  if (files.empty()) files.push_back("cases");
+  for (const auto& f : files) {
+    std::error_code ec;
+    if (fs::is_directory(f, ec)) {
+      for (auto& p : find_case_files(f)) paths.push_back(p);
+    } else {
+      paths.push_back(f);
+    }
+  }
+  std::vector<CaseSpec> cases;
+  for (const auto& p : paths) cases.push_back(load_case(p));
+  return cases;
+}
+
+int default_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+int cmd_calibrate(std::vector<std::string> files, const CalibrationOptions& opt) {
+  const CalibrationResult r = calibrate(load_cases(std::move(files)), opt);
+  std::cout << fmt::format("Calibration: {} seeds, per-check level alpha = {}, budget scale {}\n", opt.seeds, opt.alpha,
+                           opt.budget_scale);
+  std::cout << fmt::format("{:<40} {:<20} {:<28} {:>6} {:>6} {:>8} {:>17} {:>8} {:>7} {:>7}  {}\n", "case", "form", "label",
+                           "runs", "alarms", "rate", "95% CI", "p_above", "z_mean", "z_var", "status");
+  std::size_t defects = 0;
+  for (const auto& c : r.checks) {
+    defects += c.above_nominal;
+    std::cout << fmt::format("{:<40} {:<20} {:<28} {:>6} {:>6} {:>8.4f} [{:.4f}, {:.4f}] {:>8.2g} {:>7.3f} {:>7.3f}  {}\n",
+                             c.case_name.substr(0, 40), c.form.substr(0, 20), c.label.substr(0, 28), c.runs, c.alarms,
+                             c.rate, c.ci_low, c.ci_high, c.p_above, c.z_mean, c.z_var,
+                             c.above_nominal ? "ABOVE NOMINAL" : "ok");
+  }
+  std::cout << fmt::format("Overall: {} alarms in {} check-runs, rate {:.4f}, 95% CI [{:.4f}, {:.4f}] (nominal {})\n",
+                           r.alarms, r.runs, r.rate, r.ci_low, r.ci_high, opt.alpha);
+  std::cout << fmt::format("Pooled z of {} two-sided checks: mean {:.4f}, variance {:.4f}, KS D = {:.4f}, p = {:.3g}\n",
+                           r.z_count, r.z_mean, r.z_var, r.ks_statistic, r.ks_p);
+  std::cout << fmt::format("{} check(s) significantly above nominal; {:.1f} s\n", defects, r.seconds);
+  return defects == 0 ? 0 : 1;
+}
+
+int cmd_mutants(std::vector<std::string> files, RunOptions opt) {
+  opt.include_mutants = true;
+  const RunResult r = run_cases(load_cases(std::move(files)), opt);
+  std::size_t total = 0, killed = 0;
+  std::cout << fmt::format("{:<40} {:<48} {:<12} {:>10}\n", "case", "mutant", "verdict", "z");
+  for (const auto& c : r.checks) {
+    if (!is_mutant_form(c.check.form)) continue;
+    ++total;
+    const bool dead = c.assessment.verdict == Verdict::refuted;
+    killed += dead;
+    std::cout << fmt::format("{:<40} {:<48} {:<12} {:>10.3g}{}\n", c.case_name.substr(0, 40), c.check.form.substr(7, 48),
+                             to_string(c.assessment.verdict), c.assessment.z, dead ? "" : "   SURVIVED");
+  }
+  bool real_ok = true;
+  for (const auto& f : r.forms)
+    if (!is_mutant_form(f.form) && !f.matches()) real_ok = false;
+  std::cout << fmt::format("Mutation score: {} of {} mutants refuted ({:.1f}%){}\n", killed, total,
+                           total ? 100.0 * killed / total : 0.0, real_ok ? "" : "; some real forms differ from expectation");
+  return (killed == total && real_ok) ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -181,6 +243,29 @@ int main(int argc, char** argv) {
   eval->add_option("--t", t, "Diffusion step, 1..T")->required();
   eval->add_option("--x", x, "Point x_t, comma-separated coordinates")->required();
 
+  auto* cal = app.add_subcommand("calibrate", "Rerun holding checks under many seeds and measure false alarms");
+  std::vector<std::string> cal_files;
+  CalibrationOptions cal_opt;
+  int cal_threads = 0;
+  cal->add_option("cases", cal_files, "Case files or folders (default: cases/)");
+  cal->add_option("--seeds", cal_opt.seeds, "Number of independent seeds")->capture_default_str()->check(CLI::Range(1, 100000));
+  cal->add_option("--alpha", cal_opt.alpha, "Per-check level counted as an alarm")->capture_default_str()
+      ->check(CLI::Range(1e-6, 0.5));
+  cal->add_option("--budget-scale", cal_opt.budget_scale, "Multiply every case's sample count")->capture_default_str()
+      ->check(CLI::Range(1e-6, 100.0));
+  cal->add_option("--base-seed", cal_opt.base_seed, "Base of the derived seeds")->capture_default_str();
+  cal->add_option("--threads", cal_threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+
+  auto* mut = app.add_subcommand("mutants", "Run every claim's wrong variants; all must be refuted (mutation score)");
+  std::vector<std::string> mut_files;
+  std::int64_t mut_seed = -1;
+  int mut_threads = 0;
+  double mut_alpha = 1e-3;
+  mut->add_option("cases", mut_files, "Case files or folders (default: cases/)");
+  mut->add_option("--seed", mut_seed, "Seed for every case")->check(CLI::NonNegativeNumber);
+  mut->add_option("--threads", mut_threads, "Worker threads")->check(CLI::Range(1, 1024));
+  mut->add_option("--alpha", mut_alpha, "Family-wise false-alarm rate")->capture_default_str()->check(CLI::Range(1e-12, 0.5));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -191,6 +276,17 @@ int main(int argc, char** argv) {
   try {
     if (*list) return cmd_list(graph, cases_dir);
     if (*eval) return cmd_eval(mixture_file, schedule_file, t, x);
+    if (*cal) {
+      cal_opt.threads = cal_threads > 0 ? cal_threads : default_threads();
+      return cmd_calibrate(cal_files, cal_opt);
+    }
+    if (*mut) {
+      RunOptions mo;
+      if (mut_seed >= 0) mo.seed = static_cast<std::uint64_t>(mut_seed);
+      mo.threads = mut_threads > 0 ? mut_threads : default_threads();
+      mo.alpha = mut_alpha;
+      return cmd_mutants(mut_files, mo);
+    }
     // run
     std::vector<std::string> paths;
     if (files.empty()) files.push_back("cases");
