@@ -184,7 +184,7 @@ int cmd_calibrate(std::vector<std::string> files, const CalibrationOptions& opt)
   return defects == 0 ? 0 : 1;
 }
 
-int cmd_mutants(std::vector<std::string> files, RunOptions opt) {
+int cmd_mutants(std::vector<std::string> files, RunOptions opt, std::size_t min_mutants) {
   opt.include_mutants = true;
   const RunResult r = run_cases(load_cases(std::move(files)), opt);
   std::size_t total = 0, killed = 0;
@@ -202,6 +202,10 @@ int cmd_mutants(std::vector<std::string> files, RunOptions opt) {
     if (!is_mutant_form(f.form) && !f.matches()) real_ok = false;
   std::cout << fmt::format("Mutation score: {} of {} mutants refuted ({:.1f}%){}\n", killed, total,
                            total ? 100.0 * killed / total : 0.0, real_ok ? "" : "; some real forms differ from expectation");
+  if (total < min_mutants) {
+    std::cout << fmt::format("FAIL: only {} mutant(s) registered, at least {} required\n", total, min_mutants);
+    return 1;
+  }
   return (killed == total && real_ok) ? 0 : 1;
 }
 
@@ -264,6 +268,8 @@ int main(int argc, char** argv) {
   mut->add_option("cases", mut_files, "Case files or folders (default: cases/)");
   mut->add_option("--seed", mut_seed, "Seed for every case")->check(CLI::NonNegativeNumber);
   mut->add_option("--threads", mut_threads, "Worker threads")->check(CLI::Range(1, 1024));
+  std::size_t mut_min = 1;
+  mut->add_option("--min", mut_min, "Fail unless at least this many mutants are registered")->capture_default_str();
   mut->add_option("--alpha", mut_alpha, "Family-wise false-alarm rate")->capture_default_str()->check(CLI::Range(1e-12, 0.5));
 
   try {
@@ -285,7 +291,7 @@ int main(int argc, char** argv) {
       if (mut_seed >= 0) mo.seed = static_cast<std::uint64_t>(mut_seed);
       mo.threads = mut_threads > 0 ? mut_threads : default_threads();
       mo.alpha = mut_alpha;
-      return cmd_mutants(mut_files, mo);
+      return cmd_mutants(mut_files, mo, mut_min);
     }
     // run
     std::vector<std::string> paths;

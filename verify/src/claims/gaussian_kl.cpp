@@ -77,8 +77,16 @@ std::vector<Check> note001_general(const CaseSpec& c, const MonteCarlo& mc) {
   const double corrected = 0.5 * (std::log(s2 / bt) + bt / s2 + gap * gap / s2 - 1.0);
   const std::string label = "t=" + std::to_string(t) + ", sigma_theta^2/beta_tilde=" + std::to_string(s2 / bt);
   const std::string qty = "KL(q(x_{t-1}|x_t,x_0) || p_theta(x_{t-1}|x_t)) in nats";
-  return {equality_check("as_written", label, qty, truth, as_written),
-          equality_check("corrected", label, qty, truth, corrected)};
+  std::vector<Check> out{equality_check("as_written", label, qty, truth, as_written),
+                         equality_check("corrected", label, qty, truth, corrected)};
+  if (c.include_mutants) {
+    out.push_back(equality_check("mutant:log ratio inverted", label, qty, truth,
+                                 0.5 * (std::log(bt / s2) + bt / s2 + gap * gap / s2 - 1.0)));
+    out.push_back(equality_check("mutant:dropped -1", label, qty, truth, corrected + 0.5));
+    out.push_back(equality_check("mutant:variance ratio inverted", label, qty, truth,
+                                 0.5 * (std::log(s2 / bt) + s2 / bt + gap * gap / s2 - 1.0)));
+  }
+  return out;
 }
 
 // Note 001: with sigma_theta^2 = beta_tilde_t the KL is ||mu_tilde - mu_theta||^2 / (2 beta_tilde_t), any dim.
@@ -125,9 +133,16 @@ std::vector<Check> note000_identical_covariance(const CaseSpec& c, const MonteCa
   const Estimate identical = kl_difference(mc, "identical", c.samples, d, bt, bt, gap);
   // Reading the note's beta_t as the model variance (sigma_t^2 = beta_t, covariances then differ).
   const Estimate model_beta = kl_difference(mc, "model_beta", c.samples, d, bt, b, gap);
-  return {equality_check("as_written", label, qty, identical, gap * gap / (2 * b)),
-          equality_check("corrected", label, qty, identical, gap * gap / (2 * bt)),
-          equality_check("model_variance_beta", label, qty, model_beta, gap * gap / (2 * b))};
+  std::vector<Check> out{equality_check("as_written", label, qty, identical, gap * gap / (2 * b)),
+                         equality_check("corrected", label, qty, identical, gap * gap / (2 * bt)),
+                         equality_check("model_variance_beta", label, qty, model_beta, gap * gap / (2 * b))};
+  if (c.include_mutants) {
+    out.push_back(equality_check("mutant:dropped 1/2", label, qty, identical, gap * gap / bt));
+    out.push_back(equality_check("mutant:standard deviation for variance", label, qty, identical,
+                                 gap * gap / (2 * std::sqrt(bt))));
+    out.push_back(equality_check("mutant:missing square", label, qty, identical, gap / (2 * bt)));
+  }
+  return out;
 }
 
 // Note 003 step 4: KL(N(m1, s1^2 I) || N(m2, s2^2 I)) = ||m1 - m2||^2 / (2 s2^2) + const, variances fixed.
