@@ -1,0 +1,171 @@
+#pragma once
+// Helpers shared by the families eps_prefactor, snr_identity, tweedie and score_matching (one author).
+// They compute oracle quantities and estimator plumbing only; nothing here decides a verdict.
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "verify/diffused.hpp"
+#include "verify/montecarlo.hpp"
+
+namespace verify::claims::denoising {
+
+// log N(x; m, v I): the definition of the isotropic Gaussian density, evaluated at a sampled point.
+inline double log_normal_iso(const Vec& x, const Vec& m, double v) {
+  const double d = static_cast<double>(x.size());
+  return -0.5 * d * std::log(2.0 * std::numbers::pi * v) - 0.5 * (x - m).squaredNorm() / v;
+}
+
+// A smooth function g of several means of one MonteCarlo::means run, with its delta-method SE:
+// Var(g) ~ grad^T Cov grad / n, where Cov is the integrand covariance of the run.
+inline Estimate delta_method(const MonteCarlo::Multi& m, double value, const std::vector<double>& grad) {
+  double var = 0;
+  for (std::size_t i = 0; i < grad.size(); ++i)
+    for (std::size_t j = 0; j < grad.size(); ++j) var += grad[i] * grad[j] * m.cov(i, j);
+  Estimate e;
+  e.mean = value;
+  e.samples = m.samples;
+  e.std_dev = std::sqrt(std::max(var, 0.0));
+  e.std_error = m.samples ? e.std_dev / std::sqrt(static_cast<double>(m.samples)) : 0.0;
+  e.method = "delta-method";
+  return e;
+}
+
+// A ratio a/b of two independent estimates (first-order error propagation).
+inline Estimate ratio_of_independent(const Estimate& a, const Estimate& b) {
+  Estimate e;
+  e.mean = a.mean / b.mean;
+  e.samples = std::min(a.samples, b.samples);
+  e.std_error = std::abs(e.mean) * std::hypot(a.std_error / a.mean, b.std_error / b.mean);
+  e.std_dev = e.std_error * std::sqrt(static_cast<double>(e.samples));
+  e.method = "ratio of independent estimates";
+  return e;
+}
+
+// The exact denoiser of y = a x0 + N(0, R) for mixture data: the marginal of y (with its score) and the
+// per-component Gaussian posteriors of x0 (Kalman form), precomputed once so that per-draw evaluation is cheap.
+class ExactDenoiser {
+ public:
+  ExactDenoiser(const GaussianMixture& prior, LinearGaussianNoise noise)
+      : prior_(prior), noise_(std::move(noise)), marginal_(noisy_marginal(prior, noise_)) {
+    for (std::size_t k = 0; k < prior.size(); ++k) {
+      const auto& c = prior.components()[k];
+      const Mat& M = marginal_.components()[k].cov();
+      const Mat K = Eigen::LLT<Mat>(M).solve(noise_.a * c.cov()).transpose();
+      gain_.push_back(K);
+      Mat cov = c.cov() - noise_.a * K * c.cov();
+      post_cov_.push_back(0.5 * (cov + cov.transpose()));
+    }
+  }
+  const GaussianMixture& marginal() const { return marginal_; }
+  const LinearGaussianNoise& noise() const { return noise_; }
+  // grad_y log p(y), exact.
+  Vec score(const Vec& y) const { return marginal_.score(y); }
+  // E[x0 | y], exact (Bayes' rule over components, Kalman mean within each).
+  Vec posterior_mean(const Vec& y) const {
+    const Vec r = marginal_.responsibilities(y);
+    Vec m = Vec::Zero(y.size());
+    for (std::size_t k = 0; k < prior_.size(); ++k) m += r[static_cast<Eigen::Index>(k)] * component_mean(k, y);
+    return m;
+  }
+  Vec component_mean(std::size_t k, const Vec& y) const {
+    const auto& mu = prior_.components()[k].mean();
+    return mu + gain_[k] * (y - noise_.a * mu);
+  }
+  const Mat& component_cov(std::size_t k) const { return post_cov_[k]; }
+
+ private:
+  const GaussianMixture& prior_;
+  LinearGaussianNoise noise_;
+  GaussianMixture marginal_;
+  std::vector<Mat> gain_, post_cov_;
+};
+
+// Defensive importance-sampling proposal for x0 given one observation y (Hesterberg's defensive mixture):
+// with probability delta a draw from the prior, otherwise from a uniformly chosen component's Gaussian
+// posterior with its covariance inflated by `inflate`. Uniform component weights (not the exact
+// responsibilities) and the inflation keep the weights non-degenerate, so the SE is an honest one; the prior
+// share bounds the weights by 1/delta times the likelihood.
+class DefensiveProposal {
+ public:
+  DefensiveProposal(const GaussianMixture& prior, const ExactDenoiser& den, const Vec& y, double inflate = 1.5,
+                    double delta = 0.1)
+      : prior_(prior), delta_(delta), noise_(Vec::Zero(y.size()), den.noise().R), y_(y), a_(den.noise().a) {
+    for (std::size_t k = 0; k < prior.size(); ++k)
+      comps_.emplace_back(den.component_mean(k, y), inflate * den.component_cov(k));
+  }
+  Vec sample(Rng& rng) const {
+    if (rng.uniform() < delta_) return prior_.sample(rng);
+    const std::size_t k = std::min(comps_.size() - 1, static_cast<std::size_t>(rng.uniform() * comps_.size()));
+    return comps_[k].sample(rng);
+  }
+  double log_density(const Vec& x) const {
+    std::vector<double> t;
+    t.push_back(std::log(delta_) + prior_.log_density(x));
+    const double lk = std::log((1.0 - delta_) / static_cast<double>(comps_.size()));
+    for (const auto& c : comps_) t.push_back(lk + c.log_density(x));
+    const double mx = *std::max_element(t.begin(), t.end());
+    double s = 0;
+    for (double v : t) s += std::exp(v - mx);
+    return mx + std::log(s);
+  }
+  // log of pi(x) N(y; a x, R) / g(x): the unnormalised posterior density over the proposal density.
+  double log_weight(const Vec& x) const {
+    return prior_.log_density(x) + noise_.log_density(y_ - a_ * x) - log_density(x);
+  }
+
+ private:
+  const GaussianMixture& prior_;
+  double delta_;
+  Gaussian noise_;
+  Vec y_;
+  double a_;
+  std::vector<Gaussian> comps_;
+};
+
+// Self-normalised importance-sampling estimate of E[h(x0) | y] for a vector h, by two passes: a pilot pass
+// (stream + "/pilot", n/8 draws) gives theta0 and the mean weight W0; the main pass averages the linearised
+// integrand w (h - theta0) / W0 and the weight w / W0, and the delta method gives the ratio's SE. The returned
+// Estimate carries the skewness and kurtosis of the linearised integrand, so Estimate::clt_warning is meaningful.
+template <class H>
+std::vector<Estimate> snis_posterior_mean(const MonteCarlo& mc, const std::string& stream, std::size_t n,
+                                          const DefensiveProposal& g, double log_w_ref, int k, H&& h) {
+  const auto kk = static_cast<std::size_t>(k);
+  auto pass = [&](const std::string& s, std::size_t m, const Vec& theta0, double w0) {
+    return mc.means(s, m, kk + 1, [&](Rng& rng, std::span<double> out) {
+      const Vec x = g.sample(rng);
+      const double w = std::exp(g.log_weight(x) - log_w_ref) / w0;
+      const Vec hx = h(x);
+      out[0] = w;
+      for (std::size_t i = 0; i < kk; ++i) out[i + 1] = w * (hx[static_cast<Eigen::Index>(i)] - theta0[static_cast<Eigen::Index>(i)]);
+    });
+  };
+  const auto pilot = pass(stream + "/pilot", std::max<std::size_t>(n / 8, 4096), Vec::Zero(k), 1.0);
+  Vec theta0(k);
+  const double w0 = pilot.estimates[0].mean;
+  for (int i = 0; i < k; ++i) theta0[i] = pilot.estimates[static_cast<std::size_t>(i) + 1].mean / w0;
+  const auto main = pass(stream, n, theta0, w0);
+  std::vector<Estimate> out;
+  const double wbar = main.estimates[0].mean;
+  for (std::size_t i = 0; i < kk; ++i) {
+    const double num = main.estimates[i + 1].mean;
+    const double shift = num / wbar;
+    Estimate e = delta_method(main, 0.0, {});  // filled below
+    double var = main.cov(i + 1, i + 1) - 2 * shift * main.cov(0, i + 1) + shift * shift * main.cov(0, 0);
+    e.mean = theta0[static_cast<Eigen::Index>(i)] + shift;
+    e.std_dev = std::sqrt(std::max(var, 0.0)) / wbar;
+    e.std_error = e.std_dev / std::sqrt(static_cast<double>(main.samples));
+    e.skewness = main.estimates[i + 1].skewness;
+    e.excess_kurtosis = main.estimates[i + 1].excess_kurtosis;
+    e.trace = {};
+    e.method = "self-normalised importance sampling (defensive proposal), delta-method SE";
+    out.push_back(e);
+  }
+  // The effective sample size fraction is reported through the last element's method string if needed.
+  return out;
+}
+
+}  // namespace verify::claims::denoising
