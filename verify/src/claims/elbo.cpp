@@ -1,0 +1,435 @@
+// Claim family: the diffusion ELBO and its decomposition into L_T, L_{t-1} and L_0.
+//
+// Notes: 001 "Apply Variational Inference (ELBO)" and "Expand p_theta and q and rearranging terms"; 002 section 4
+// "Variational Lower Bound (ELBO)"; 003 "Step 1" and "Step 2: Decomposing the ELBO"; 004 section 2.1.2 (the
+// telescoping entropy term and the step "since beta is small, p(x^0|x^1) = q(x^1|x^0)").
+//
+// Statement. For a reverse model p_theta(x_{0:T}) = p(x_T) prod_t p_theta(x_{t-1}|x_t), p(x_T) = N(0, I), and the
+// forward chain q(x_{1:T}|x_0) = prod_t q(x_t|x_{t-1}),
+//   ELBO(x_0) = E_q[log p_theta(x_{0:T}) - log q(x_{1:T}|x_0)] = -(L_T + sum_{t=2}^T L_{t-1} + L_0),
+//   L_T = KL(q(x_T|x_0) || p(x_T)), L_{t-1} = E_{q(x_t|x_0)} KL(q(x_{t-1}|x_t,x_0) || p_theta(x_{t-1}|x_t)),
+//   L_0 = -E_{q(x_1|x_0)} log p_theta(x_0|x_1),
+// and ELBO(x_0) <= log p_theta(x_0) with gap KL(q(x_{1:T}|x_0) || p_theta(x_{1:T}|x_0)).
+//
+// Ground truth. The ELBO from its definition: trajectories x_{1:T} drawn by the forward chain from a fixed x_0,
+// with the exact log-densities of every factor summed (this is note 001's first expanded line). The decomposition
+// is computed separately: the KLs by the isotropic Gaussian closed form (gaussian_kl.closed_form) at the x_t of
+// the same trajectory, so that the comparison is paired. For the linear-Gaussian model every term, and
+// log p_theta(x_0) itself, is also available in closed form.
+//
+// Models. "linear": p_theta(x_{t-1}|x_t) = N(a_t x_t + b_t, s_t^2 I) with a_t = sqrt(alpha_t)(1 + kappa beta_t),
+// b_t = shift * beta_t, s_t^2 = beta_t: a deliberately imperfect model (it would be the exact reverse chain for
+// N(0, I) data at kappa = shift = 0), whose marginals are Gaussian, so p_theta(x_0) = N(m_0, v_0 I) exactly.
+// "score": mean (x_t + beta_t score_t(x_t)) / sqrt(alpha_t) with the exact score of the diffused mixture, variance
+// beta_t (the mean is the exact E[x_{t-1}|x_t]; the variance is not the true reverse variance).
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numbers>
+
+#include "common.hpp"
+#include "elbo_util.hpp"
+#include "verify/diffused.hpp"
+
+namespace verify::claims {
+
+namespace {
+
+using elbo_util::iso_entropy;
+using elbo_util::iso_kl;
+using elbo_util::iso_log_density;
+
+// The reverse model p_theta(x_{t-1}|x_t) = N(mean(t, x_t), var(t) I), t = 1..T.
+struct ReverseModel {
+  const NoiseSchedule* s = nullptr;
+  bool linear = true;
+  std::vector<double> a, b, v;              // linear model coefficients, index t
+  std::vector<GaussianMixture> diffused;    // score model: q(x_t) for t = 1..T (index 0 unused copy)
+  std::vector<double> m_marg, v_marg;       // linear model: p_theta(x_t) = N(m_t 1, v_t I), t = 0..T
+
+  Vec mean(int t, const Vec& x) const {
+    if (linear) return (a[t] * x).array() + b[t];
+    return (x + s->beta(t) * diffused[static_cast<std::size_t>(t)].score(x)) / std::sqrt(s->alpha(t));
+  }
+  double var(int t) const { return v[static_cast<std::size_t>(t)]; }
+};
+
+ReverseModel make_model(const CaseSpec& c) {
+  const auto& s = c.require_schedule();
+  const int T = s.T();
+  ReverseModel m;
+  m.s = &s;
+  const std::string kind = c.params.string_or("model", "linear");
+  m.v.assign(static_cast<std::size_t>(T + 1), 0.0);
+  for (int t = 1; t <= T; ++t) m.v[static_cast<std::size_t>(t)] = s.beta(t);
+  if (kind == "linear") {
+    const double kappa = c.params.number_or("kappa", 0.0), shift = c.params.number_or("shift", 0.0);
+    m.a.assign(static_cast<std::size_t>(T + 1), 0.0);
+    m.b.assign(static_cast<std::size_t>(T + 1), 0.0);
+    for (int t = 1; t <= T; ++t) {
+      m.a[static_cast<std::size_t>(t)] = std::sqrt(s.alpha(t)) * (1.0 + kappa * s.beta(t));
+      m.b[static_cast<std::size_t>(t)] = shift * s.beta(t);
+    }
+    // Backward propagation of the Gaussian marginals: x_{t-1} = a_t x_t + b_t + s_t z.
+    m.m_marg.assign(static_cast<std::size_t>(T + 1), 0.0);
+    m.v_marg.assign(static_cast<std::size_t>(T + 1), 1.0);
+    for (int t = T; t >= 1; --t) {
+      const auto i = static_cast<std::size_t>(t);
+      m.m_marg[i - 1] = m.a[i] * m.m_marg[i] + m.b[i];
+      m.v_marg[i - 1] = m.a[i] * m.a[i] * m.v_marg[i] + m.v[i];
+    }
+  } else if (kind == "score") {
+    const auto& data = c.require_mixture();
+    m.linear = false;
+    m.diffused.reserve(static_cast<std::size_t>(T + 1));
+    m.diffused.push_back(data);
+    for (int t = 1; t <= T; ++t) m.diffused.push_back(diffused_mixture(data, s, t));
+  } else {
+    c.params.fail("model", "expected \"linear\" or \"score\", got \"" + kind + "\"");
+  }
+  return m;
+}
+
+// Closed-form pieces of the linear model at x0 (exact).
+struct LinearExact {
+  double log_p = 0;               // log p_theta(x0)
+  double L_T = 0, L_0 = 0;
+  std::vector<double> L;          // L[t] = L_{t-1}, t = 2..T
+  double total() const {
+    double d = L_T + L_0;
+    for (std::size_t t = 2; t < L.size(); ++t) d += L[t];
+    return d;
+  }
+};
+
+LinearExact linear_exact(const ReverseModel& m, const NoiseSchedule& s, const Vec& x0) {
+  const int T = s.T(), d = static_cast<int>(x0.size());
+  LinearExact e;
+  e.log_p = iso_log_density(x0, Vec::Constant(d, m.m_marg[0]), m.v_marg[0]);
+  e.L_T = Gaussian::isotropic(std::sqrt(s.alpha_bar(T)) * x0, 1.0 - s.alpha_bar(T)).kl_to(Gaussian::isotropic(Vec::Zero(d), 1.0));
+  e.L.assign(static_cast<std::size_t>(T + 1), 0.0);
+  for (int t = 2; t <= T; ++t) {
+    const auto i = static_cast<std::size_t>(t);
+    const double ct = s.posterior_coef_xt(t), c0 = s.posterior_coef_x0(t), k = ct - m.a[i];
+    // gap = c0 x0 - b + (ct - a) x_t with x_t ~ N(sqrt(ab) x0, (1 - ab) I)
+    const Vec mean_gap = ((c0 + k * std::sqrt(s.alpha_bar(t))) * x0).array() - m.b[i];
+    const double g2 = mean_gap.squaredNorm() + d * k * k * (1.0 - s.alpha_bar(t));
+    e.L[i] = iso_kl(g2, s.beta_tilde(t), m.v[i], d);
+  }
+  const Vec r = ((1.0 - m.a[1] * std::sqrt(s.alpha(1))) * x0).array() - m.b[1];
+  const double e2 = r.squaredNorm() + d * m.a[1] * m.a[1] * s.beta(1);
+  e.L_0 = 0.5 * d * std::log(2 * std::numbers::pi * m.v[1]) + 0.5 * e2 / m.v[1];
+  return e;
+}
+
+// Per-trajectory quantities. Outputs (in this order):
+enum Out : std::size_t {
+  kTraj,      // log p(x_T) + sum_t log p_theta(x_{t-1}|x_t) - sum_t log q(x_t|x_{t-1})   (the ELBO integrand)
+  kDec,       // KL_T + sum_{t>=2} KL_t(x_t) - log p_theta(x_0|x_1)                      (L_T + sum L_{t-1} + L_0)
+  kL0,        // -log p_theta(x_0|x_1)
+  kSwapped,   // mutant: sum_{t>=2} KL(p_theta || q) instead of KL(q || p_theta)
+  kBetaPost,  // mutant: sum_{t>=2} KL with posterior variance beta_t instead of beta_tilde_t
+  kGap,       // linear model only: log q(x_{1:T}|x_0) - log p_theta(x_{1:T}|x_0) by Bayes' rule on the model chain
+  kOuts
+};
+
+void trajectory(const ReverseModel& m, const NoiseSchedule& s, const Vec& x0, double L_T, Rng& rng,
+                std::span<double> out) {
+  const int T = s.T(), d = static_cast<int>(x0.size());
+  Vec prev = x0, cur(d), z(d);
+  double traj = 0, dec = L_T, swapped = 0, beta_post = 0, gap = 0;
+  for (int t = 1; t <= T; ++t) {
+    const auto i = static_cast<std::size_t>(t);
+    rng.normals(z.data(), static_cast<std::size_t>(d));
+    cur = std::sqrt(s.alpha(t)) * prev + std::sqrt(s.beta(t)) * z;
+    const double log_q_step = -0.5 * d * std::log(2 * std::numbers::pi * s.beta(t)) - 0.5 * z.squaredNorm();
+    const Vec mu = m.mean(t, cur);
+    const double log_p_step = iso_log_density(prev, mu, m.var(t));
+    traj += log_p_step - log_q_step;
+    if (t == 1) {
+      out[kL0] = -log_p_step;
+      dec += -log_p_step;
+    } else {
+      const Vec mu_tilde = s.posterior_coef_x0(t) * x0 + s.posterior_coef_xt(t) * cur;
+      const double g2 = (mu_tilde - mu).squaredNorm();
+      dec += iso_kl(g2, s.beta_tilde(t), m.var(t), d);
+      swapped += iso_kl(g2, m.var(t), s.beta_tilde(t), d);
+      beta_post += iso_kl(g2, s.beta(t), m.var(t), d);
+    }
+    if (m.linear) {
+      // p_theta(x_t | x_{t-1}) for t >= 2 and p_theta(x_1 | x_0): Bayes' rule with the Gaussian marginal of x_t.
+      const double prec = 1.0 / m.v_marg[i] + m.a[i] * m.a[i] / m.v[i];
+      const Vec post_mean = ((m.a[i] / m.v[i]) * (prev.array() - m.b[i]) + m.m_marg[i] / m.v_marg[i]).matrix() / prec;
+      gap += log_q_step - iso_log_density(cur, post_mean, 1.0 / prec);
+    }
+    std::swap(prev, cur);
+  }
+  traj += iso_log_density(prev, Vec::Zero(d), 1.0);
+  out[kTraj] = traj;
+  out[kDec] = dec;
+  out[kSwapped] = swapped;
+  out[kBetaPost] = beta_post;
+  out[kGap] = gap;
+}
+
+// t values shown in the per-step figure: all for small T, about 40 log-spaced otherwise.
+std::vector<int> figure_steps(int T) {
+  std::vector<int> ts;
+  if (T <= 60) {
+    for (int t = 2; t <= T; ++t) ts.push_back(t);
+    return ts;
+  }
+  for (int k = 0; k < 40; ++k) {
+    const int t = static_cast<int>(std::lround(2.0 * std::pow(T / 2.0, k / 39.0)));
+    if (ts.empty() || t > ts.back()) ts.push_back(t);
+  }
+  return ts;
+}
+
+std::string point_label(const Vec& x0) {
+  std::string s = "x0=(";
+  for (Eigen::Index i = 0; i < x0.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(x0[i]).substr(0, 6);
+  }
+  return s + ")";
+}
+
+ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
+  const auto& s = c.require_schedule();
+  const int T = s.T();
+  const auto& data = c.require_mixture();
+  const int d = data.dim();
+  const ReverseModel m = make_model(c);
+  const std::string note = c.params.string_or("note", "001");
+  if (note != "001" && note != "002" && note != "003") c.params.fail("note", "expected \"001\", \"002\" or \"003\"");
+  const auto points = c.params.points("x0", d);
+  const std::size_t fig_samples = static_cast<std::size_t>(c.params.integer_or("figure_samples", 20000));
+  if (fig_samples < 2 || fig_samples > 10'000'000) c.params.fail("figure_samples", "must be in 2..1e7");
+
+  ClaimOutput result;
+  Figure bound{"elbo_bound", "ELBO by forward trajectories against log p_theta(x_0)", d == 1 ? "x_0" : "point index",
+               "nats", false, false, {}};
+  Series elbo_s{"ELBO (trajectory Monte Carlo, paired)", "errorbars", {}, {}, {}};
+  Series logp_s{"log p_theta(x_0) (exact, linear model)", "points", {}, {}, {}};
+
+  for (std::size_t pi = 0; pi < points.size(); ++pi) {
+    const Vec& x0 = points[pi];
+    const std::string label = point_label(x0) + ", T=" + std::to_string(T);
+    const double L_T = Gaussian::isotropic(std::sqrt(s.alpha_bar(T)) * x0, 1.0 - s.alpha_bar(T))
+                           .kl_to(Gaussian::isotropic(Vec::Zero(d), 1.0));
+    const std::string stream = "traj/" + std::to_string(pi);
+    // One pass: the means of all outputs and their covariance, from which the paired comparisons follow.
+    const auto multi = mc.means(stream, c.samples, kOuts, [&](Rng& r, std::span<double> o) { trajectory(m, s, x0, L_T, r, o); });
+    std::optional<LinearExact> ex;
+    if (m.linear) ex = linear_exact(m, s, x0);
+    // D = L_T + sum L_{t-1} + L_0: exact for the linear model, the paired Monte Carlo mean for the score model.
+    const double D = ex ? ex->total() : multi.estimates[kDec].mean;
+    // Both read as the ELBO; the first carries the SE of traj + dec, the second that of traj - dec.
+    const Estimate elbo_neg = elbo_util::combine(multi, {{kTraj, 1.0}, {kDec, 1.0}}, -D);
+    const Estimate elbo_pos = elbo_util::combine(multi, {{kTraj, 1.0}, {kDec, -1.0}}, D);
+    const double scale = std::abs(elbo_neg.mean);
+    const std::string sname = "|ELBO| (nats)";
+    const std::string qty = "ELBO(x_0) = E_q[log p_theta(x_{0:T}) - log q(x_{1:T}|x_0)] in nats";
+    auto chk = [&](const std::string& form, const Estimate& e, double ref, const std::string& q = {}) {
+      Check k = equality_check(form, label, q.empty() ? qty : q, e, ref, scale, sname);
+      k.notes.push_back("L_T = " + std::to_string(L_T) + ", L_0 = " + std::to_string(ex ? ex->L_0 : multi.estimates[kL0].mean) +
+                        ", L_T + sum L_{t-1} + L_0 = " + std::to_string(D) + (ex ? " (closed form)" : " (paired MC)"));
+      result.checks.push_back(std::move(k));
+    };
+    if (note == "001" || note == "002") {
+      // Both notes define the bound E_q[log p_theta(x_{0:T}) - log q] and then equate it to
+      // L_T + sum L_{t-1} + L_0 (note 001: E[KL_T + sum KL - log p_theta(x_0|x_1)]; note 002: L_T + sum L_t - L_0
+      // with L_0 = E log p_theta(x_0|x_1)). Both sums equal minus the bound.
+      chk("as_written", elbo_pos, D);
+      chk("corrected", elbo_neg, -D);
+    } else {
+      // Note 003: L_VLB = E_q[log q / p_theta] = -ELBO, and its boxed decomposition L_T + sum L_{t-1} + L_0.
+      chk("as_written", elbo_util::combine(multi, {{kTraj, -1.0}, {kDec, -1.0}}, D), D, "L_VLB = E_q[log q(x_{1:T}|x_0) - log p_theta(x_{0:T})] = -ELBO, nats");
+    }
+    if (c.include_mutants) {
+      const auto& E = multi.estimates;
+      chk("mutant:L_0 sign flipped", elbo_neg, -(D - 2 * E[kL0].mean));
+      chk("mutant:KL arguments swapped", elbo_neg, -(D - (E[kDec].mean - E[kL0].mean - L_T) + E[kSwapped].mean));
+      chk("mutant:beta_t for beta_tilde_t as posterior variance",
+          elbo_neg, -(D - (E[kDec].mean - E[kL0].mean - L_T) + E[kBetaPost].mean));
+    }
+    if (ex) {
+      Check b = equality_check("bound", label, "ELBO(x_0) <= log p_theta(x_0), nats", elbo_neg, ex->log_p,
+                               std::abs(ex->log_p), "|log p_theta(x_0)| (nats)");
+      b.kind = TestKind::at_most;
+      b.notes.push_back("log p_theta(x_0) = " + std::to_string(ex->log_p) + " (p_theta(x_0) = N(" +
+                        std::to_string(m.m_marg[0]) + ", " + std::to_string(m.v_marg[0]) + " I)); gap = " +
+                        std::to_string(ex->log_p - elbo_neg.mean) + " +- " + std::to_string(elbo_neg.std_error) + " nats");
+      result.checks.push_back(std::move(b));
+      // Gap = KL(q(x_{1:T}|x_0) || p_theta(x_{1:T}|x_0)), the model posterior by Bayes' rule along the chain.
+      // Control variate: dec - D (known mean 0 for the linear model), which removes most trajectory noise.
+      const Estimate gap_cv = elbo_util::combine(multi, {{kGap, 1.0}, {kDec, 1.0}}, -D);
+      Check g = equality_check("gap_is_kl", label,
+                               "E_q[log q(x_{1:T}|x_0) - log p_theta(x_{1:T}|x_0)] in nats (reference: log p_theta(x_0) - ELBO)",
+                               gap_cv, ex->log_p + D, std::abs(ex->log_p), "|log p_theta(x_0)| (nats)");
+      g.notes.push_back("measured gap " + std::to_string(gap_cv.mean) + " +- " + std::to_string(gap_cv.std_error) +
+                        " nats (z = " + std::to_string(gap_cv.mean / gap_cv.std_error) + " above 0)");
+      result.checks.push_back(std::move(g));
+    }
+    elbo_s.x.push_back(d == 1 ? x0[0] : static_cast<double>(pi));
+    elbo_s.y.push_back(elbo_neg.mean);
+    elbo_s.err.push_back(elbo_neg.std_error);
+    if (ex) {
+      logp_s.x.push_back(elbo_s.x.back());
+      logp_s.y.push_back(ex->log_p);
+    }
+    if (pi == 0) {
+      // Per-step terms L_{t-1} at the first point: x_t drawn from q(x_t|x_0) directly, KL in closed form.
+      Figure terms{"elbo_terms", "Per-step terms L_{t-1} at " + point_label(x0), "t", "L_{t-1} (nats)", T > 60, true, {}};
+      Series mc_s{"Monte Carlo over x_t ~ q(x_t|x_0)", "errorbars", {}, {}, {}};
+      Series exact_s{"closed form (linear model)", "lines", {}, {}, {}};
+      for (int t : figure_steps(T)) {
+        const double sab = std::sqrt(s.alpha_bar(t)), sd = std::sqrt(1.0 - s.alpha_bar(t));
+        const Estimate e = mc.mean("terms/" + std::to_string(t), fig_samples, [&](Rng& r) {
+          Vec z(d);
+          r.normals(z.data(), static_cast<std::size_t>(d));
+          const Vec xt = sab * x0 + sd * z;
+          const Vec mu_tilde = s.posterior_coef_x0(t) * x0 + s.posterior_coef_xt(t) * xt;
+          return iso_kl((mu_tilde - m.mean(t, xt)).squaredNorm(), s.beta_tilde(t), m.var(t), d);
+        });
+        mc_s.x.push_back(t);
+        mc_s.y.push_back(e.mean);
+        mc_s.err.push_back(e.std_error);
+        if (ex) {
+          exact_s.x.push_back(t);
+          exact_s.y.push_back(ex->L[static_cast<std::size_t>(t)]);
+        }
+      }
+      terms.series.push_back(std::move(mc_s));
+      if (ex) terms.series.push_back(std::move(exact_s));
+      result.figures.push_back(std::move(terms));
+    }
+  }
+  bound.series.push_back(std::move(elbo_s));
+  if (!logp_s.x.empty()) bound.series.push_back(std::move(logp_s));
+  result.figures.push_back(std::move(bound));
+  return result;
+}
+
+// Note 004 section 2.1.2: the middle term sum_{t=2}^T E_q log[q(x_{t-1}|x_0)/q(x_t|x_0)], which the note writes
+// as sum_{t=2}^T [H_q(X_{t-1}|X_0) - H_q(X_t|X_0)] and then as H_q(X_T|X_0) - H_q(X_1|X_0).
+ClaimOutput entropy_telescoping(const CaseSpec& c, const MonteCarlo& mc) {
+  const auto& s = c.require_schedule();
+  const int T = s.T();
+  if (T < 2) c.params.fail("x0", "the telescoping sum needs T >= 2");
+  const auto& data = c.require_mixture();
+  const int d = data.dim();
+  const auto points = c.params.points("x0", d);
+  ClaimOutput out;
+  auto H = [&](int t) { return iso_entropy(1.0 - s.alpha_bar(t), d); };
+  for (std::size_t pi = 0; pi < points.size(); ++pi) {
+    const Vec& x0 = points[pi];
+    const std::string label = point_label(x0) + ", T=" + std::to_string(T);
+    // Outputs: the middle term summed term by term along one forward trajectory, -log q(x_1|x_0), -log q(x_T|x_0).
+    const auto multi = mc.means("chain/" + std::to_string(pi), c.samples, 3, [&](Rng& r, std::span<double> o) {
+      Vec x = x0, z(d);
+      double prev_lq = 0, middle = 0;
+      for (int t = 1; t <= T; ++t) {
+        r.normals(z.data(), static_cast<std::size_t>(d));
+        x = std::sqrt(s.alpha(t)) * x + std::sqrt(s.beta(t)) * z;
+        const double lq = iso_log_density(x, std::sqrt(s.alpha_bar(t)) * x0, 1.0 - s.alpha_bar(t));
+        if (t == 1) o[1] = -lq;
+        else middle += prev_lq - lq;
+        prev_lq = lq;
+      }
+      o[0] = middle;
+      o[2] = -prev_lq;
+    });
+    const Estimate& M = multi.estimates[0];
+    const double scale = std::abs(H(T) - H(1));
+    const std::string sname = "|H(X_T|X_0) - H(X_1|X_0)| (nats)";
+    const std::string qty = "sum_{t=2}^T E_q log[q(x_{t-1}|x_0)/q(x_t|x_0)] in nats";
+    double sum_as_written = 0;  // sum_{t=2}^T [H_{t-1} - H_t], term by term
+    for (int t = 2; t <= T; ++t) sum_as_written += H(t - 1) - H(t);
+    out.checks.push_back(equality_check("as_written", label, qty, M, sum_as_written, scale, sname));
+    out.checks.push_back(equality_check("as_written_telescoped", label, qty, M, H(T) - H(1), scale, sname));
+    out.checks.push_back(equality_check("conditional_entropy", label + ", t=1", "H(X_1|X_0) = -E log q(x_1|x_0), nats",
+                                        multi.estimates[1], H(1)));
+    out.checks.push_back(equality_check("conditional_entropy", label + ", t=T", "H(X_T|X_0) = -E log q(x_T|x_0), nats",
+                                        multi.estimates[2], H(T)));
+    if (c.include_mutants) {
+      out.checks.push_back(equality_check("mutant:telescoped to H_T - H_2 (t for t-1)", label, qty, M, H(T) - H(2), scale, sname));
+      auto H_nohalf = [&](int t) { return 2 * H(t); };
+      out.checks.push_back(equality_check("mutant:dropped 1/2 in the Gaussian entropy", label, qty, M, H_nohalf(T) - H_nohalf(1), scale, sname));
+      auto H_sd = [&](int t) { return iso_entropy(std::sqrt(1.0 - s.alpha_bar(t)), d); };
+      out.checks.push_back(equality_check("mutant:std-dev for variance in the entropy", label, qty, M, H_sd(T) - H_sd(1), scale, sname));
+    }
+  }
+  return out;
+}
+
+// Note 004 section 2.1.2: "since beta is small, p(x^0|x^1) = q(x^1|x^0)" drops the t = 1 term
+// E_q log[p_theta(x_0|x_1) / q(x_1|x_0)] from the bound. Its size, with x_0 ~ data and the model of `model`.
+ClaimOutput first_step(const CaseSpec& c, const MonteCarlo& mc) {
+  const auto& s = c.require_schedule();
+  const auto& data = c.require_mixture();
+  const int d = data.dim();
+  const ReverseModel m = make_model(c);
+  const double margin = c.params.positive("margin");
+  const double sa = std::sqrt(s.alpha(1)), sb = std::sqrt(s.beta(1));
+  auto term = [&](Rng& r, double var_override) {
+    const Vec x0 = data.sample(r);
+    Vec z(d);
+    r.normals(z.data(), static_cast<std::size_t>(d));
+    const Vec x1 = sa * x0 + sb * z;
+    const double lq = -0.5 * d * std::log(2 * std::numbers::pi * s.beta(1)) - 0.5 * z.squaredNorm();
+    return iso_log_density(x0, m.mean(1, x1), var_override > 0 ? var_override : m.var(1)) - lq;
+  };
+  const Estimate e = mc.mean("t1", c.samples, [&](Rng& r) { return term(r, 0); });
+  Check k = equality_check("as_written", "beta_1=" + std::to_string(s.beta(1)),
+                           "E_q[log p_theta(x_0|x_1) - log q(x_1|x_0)], x_0 ~ data, nats", e, 0.0, margin,
+                           "margin (nats)");
+  k.kind = TestKind::equivalence;
+  k.margin = margin;
+  k.notes.push_back("the dropped t = 1 term measures " + std::to_string(e.mean) + " +- " + std::to_string(e.std_error) + " nats");
+  ClaimOutput out{{k}};
+  if (c.include_mutants) {
+    // A model step with the variance off by the factor 1/alpha_1^2... replaced by a visibly wrong variance:
+    // sigma_1 = sqrt(beta_1) used as a variance (std-dev for variance).
+    const Estimate w = mc.mean("t1", c.samples, [&](Rng& r) { return term(r, std::sqrt(s.beta(1))); });
+    Check mk = k;
+    mk.form = "mutant:std-dev for variance in p_theta(x_0|x_1)";
+    mk.estimate = w;
+    out.checks.push_back(mk);
+    const Estimate w2 = mc.mean("t1", c.samples, [&](Rng& r) { return term(r, 4 * s.beta(1)); });
+    mk.form = "mutant:variance 4 beta_1 (sigma doubled)";
+    mk.estimate = w2;
+    out.checks.push_back(mk);
+    const Estimate w3 = mc.mean("t1", c.samples, [&](Rng& r) { return term(r, 0.25 * s.beta(1)); });
+    mk.form = "mutant:variance beta_1/4 (sigma halved)";
+    mk.estimate = w3;
+    out.checks.push_back(mk);
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_elbo(Registry& r) {
+  const std::string fam = "elbo";
+  const std::pair<std::string, std::string> model{"model", "reverse model: \"linear\" (default) or \"score\""};
+  const std::pair<std::string, std::string> kappa{"kappa", "linear model: a_t = sqrt(alpha_t)(1 + kappa beta_t) (default 0)"};
+  const std::pair<std::string, std::string> shift{"shift", "linear model: b_t = shift * beta_t (default 0)"};
+  const std::pair<std::string, std::string> x0{"x0", "data points x_0 (array of d-vectors)"};
+  r.add({"elbo.decomposition", fam,
+         "ELBO by forward trajectories against -(L_T + sum L_{t-1} + L_0), and ELBO <= log p_theta(x_0) with a KL gap.",
+         {"gaussian_kl.closed_form"},
+         {model, kappa, shift, x0,
+          {"note", "which note's sign convention to check: \"001\" (default), \"002\" or \"003\""},
+          {"figure_samples", "samples per step for the per-step figure (default 20000)"}},
+         true, true, decomposition});
+  r.add({"elbo.entropy_telescoping", fam,
+         "Note 004: sum_{t=2}^T E log[q(x_{t-1}|x_0)/q(x_t|x_0)] against the note's entropy sums.", {}, {x0}, true, true,
+         entropy_telescoping});
+  r.add({"elbo.first_step_approximation", fam,
+         "Note 004: the dropped t = 1 term E log[p_theta(x_0|x_1)/q(x_1|x_0)] is small when beta_1 is small.", {},
+         {model, kappa, shift, {"margin", "equivalence margin in nats"}}, true, true, first_step});
+}
+
+}  // namespace verify::claims

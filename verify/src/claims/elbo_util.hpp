@@ -1,0 +1,60 @@
+#pragma once
+// Small helpers for the elbo, latent_elbo and kl_mse families: isotropic Gaussian log-densities and KLs written
+// out for speed (no Cholesky per call), and the bookkeeping that turns a paired-difference estimate into an
+// estimate of one side.
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+#include <numbers>
+
+#include "verify/gaussian.hpp"
+#include "verify/montecarlo.hpp"
+#include "verify/stats.hpp"
+
+namespace verify::claims::elbo_util {
+
+// log N(x; m, v I) in nats; m given as a vector.
+inline double iso_log_density(const Vec& x, const Vec& m, double v) {
+  const double d = static_cast<double>(x.size());
+  return -0.5 * d * std::log(2 * std::numbers::pi * v) - 0.5 * (x - m).squaredNorm() / v;
+}
+
+// KL(N(m1, v1 I) || N(m2, v2 I)) in nats, from the squared mean gap g2 = ||m1 - m2||^2 and dimension d.
+// The isotropic case of the closed form checked by gaussian_kl.closed_form.
+inline double iso_kl(double g2, double v1, double v2, int d) {
+  const double r = v1 / v2;
+  return 0.5 * (d * (r - 1.0 - std::log(r)) + g2 / v2);
+}
+
+// Entropy of N(., v I) in d dimensions, nats.
+inline double iso_entropy(double v, int d) { return 0.5 * d * std::log(2 * std::numbers::pi * std::numbers::e * v); }
+
+// A paired estimate: e estimates E[A - B] (or E[A + B]) on common random numbers. Returned with its mean moved by
+// `offset` (and optionally negated first) so that it reads as an estimate of one side; the standard error stays
+// that of the paired integrand, which is what the comparison with the other side needs.
+inline Estimate shifted(Estimate e, double offset, double sign = 1.0) {
+  e.mean = sign * e.mean + offset;
+  e.skewness *= sign;
+  for (auto& p : e.trace) p.mean = sign * p.mean + offset;
+  return e;
+}
+
+// Estimate of sum_i w_i E[out_i] from one joint pass (MonteCarlo::means), with the standard error of the combined
+// integrand from the integrand covariance: the paired (common random numbers) comparison of linear combinations.
+inline Estimate combine(const MonteCarlo::Multi& m, const std::vector<std::pair<std::size_t, double>>& w, double offset = 0) {
+  Estimate e;
+  double var = 0;
+  for (const auto& [i, wi] : w) {
+    e.mean += wi * m.estimates[i].mean;
+    for (const auto& [j, wj] : w) var += wi * wj * m.cov(i, j);
+  }
+  e.mean += offset;
+  e.samples = m.samples;
+  e.std_dev = std::sqrt(std::max(var, 0.0));
+  e.std_error = e.samples > 0 ? e.std_dev / std::sqrt(static_cast<double>(e.samples)) : 0.0;
+  e.method = "paired linear combination";
+  return e;
+}
+
+}  // namespace verify::claims::elbo_util
