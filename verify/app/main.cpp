@@ -3,11 +3,13 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -24,6 +26,37 @@ namespace fs = std::filesystem;
 using namespace verify;
 
 namespace {
+
+// Strict validators for numeric options: the whole argument must be a number in range, with a message that
+// says which of the two is wrong (CLI11's Range reports a non-number as "not in range").
+CLI::Validator integer_in(std::int64_t lo, std::int64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        std::int64_t v = 0;
+        const char* end = s.data() + s.size();
+        const auto [p, ec] = std::from_chars(s.data(), end, v);
+        if (ec != std::errc() || p != end || s.empty()) return "'" + s + "' is not an integer (or out of range)";
+        if (v < lo || v > hi) return s + " is outside " + std::to_string(lo) + ".." + std::to_string(hi);
+        return {};
+      },
+      "INT in " + std::to_string(lo) + ".." + std::to_string(hi));
+}
+CLI::Validator number_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        std::size_t pos = 0;
+        double v = 0;
+        try {
+          v = std::stod(s, &pos);
+        } catch (const std::exception&) {
+          return "'" + s + "' is not a number";
+        }
+        if (pos != s.size()) return "'" + s + "' is not a number";
+        if (!(v >= lo && v <= hi)) return "'" + s + "' is outside [" + fmt::format("{}", lo) + ", " + fmt::format("{}", hi) + "]";
+        return {};
+      },
+      fmt::format("NUMBER in [{}, {}]", lo, hi));
+}
 
 int cmd_list(bool graph, const std::string& cases_dir) {
   register_all_claims();
@@ -231,10 +264,10 @@ int main(int argc, char** argv) {
   bool no_plots = false;
   run->add_option("cases", files, "Case files or folders (default: every case under cases/)");
   run->add_option("--out", out, "Report folder")->capture_default_str();
-  run->add_option("--seed", seed, "Seed for every case (default: each case's own)")->check(CLI::NonNegativeNumber);
-  run->add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+  run->add_option("--seed", seed, "Seed for every case (default: each case's own)")->check(integer_in(0, std::numeric_limits<std::int64_t>::max()));
+  run->add_option("--threads", threads, "Worker threads (default: all cores)")->check(integer_in(1, 1024));
   run->add_option("--alpha", alpha, "Family-wise false-alarm rate over all checks")->capture_default_str()
-      ->check(CLI::Range(1e-12, 0.5));
+      ->check(number_in(1e-12, 0.5));
   run->add_flag("--no-plots", no_plots, "Do not run gnuplot");
   bool mutants = false;
   run->add_flag("--mutants", mutants, "Also run each claim's wrong variants (forms mutant:*), which must be refuted");
@@ -252,13 +285,13 @@ int main(int argc, char** argv) {
   CalibrationOptions cal_opt;
   int cal_threads = 0;
   cal->add_option("cases", cal_files, "Case files or folders (default: cases/)");
-  cal->add_option("--seeds", cal_opt.seeds, "Number of independent seeds")->capture_default_str()->check(CLI::Range(1, 100000));
+  cal->add_option("--seeds", cal_opt.seeds, "Number of independent seeds")->capture_default_str()->check(integer_in(1, 100000));
   cal->add_option("--alpha", cal_opt.alpha, "Per-check level counted as an alarm")->capture_default_str()
-      ->check(CLI::Range(1e-6, 0.5));
+      ->check(number_in(1e-6, 0.5));
   cal->add_option("--budget-scale", cal_opt.budget_scale, "Multiply every case's sample count")->capture_default_str()
-      ->check(CLI::Range(1e-6, 100.0));
+      ->check(number_in(1e-6, 100.0));
   cal->add_option("--base-seed", cal_opt.base_seed, "Base of the derived seeds")->capture_default_str();
-  cal->add_option("--threads", cal_threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cal->add_option("--threads", cal_threads, "Worker threads (default: all cores)")->check(integer_in(1, 1024));
 
   auto* mut = app.add_subcommand("mutants", "Run every claim's wrong variants; all must be refuted (mutation score)");
   std::vector<std::string> mut_files;
@@ -266,11 +299,11 @@ int main(int argc, char** argv) {
   int mut_threads = 0;
   double mut_alpha = 1e-3;
   mut->add_option("cases", mut_files, "Case files or folders (default: cases/)");
-  mut->add_option("--seed", mut_seed, "Seed for every case")->check(CLI::NonNegativeNumber);
-  mut->add_option("--threads", mut_threads, "Worker threads")->check(CLI::Range(1, 1024));
+  mut->add_option("--seed", mut_seed, "Seed for every case")->check(integer_in(0, std::numeric_limits<std::int64_t>::max()));
+  mut->add_option("--threads", mut_threads, "Worker threads")->check(integer_in(1, 1024));
   std::size_t mut_min = 1;
   mut->add_option("--min", mut_min, "Fail unless at least this many mutants are registered")->capture_default_str();
-  mut->add_option("--alpha", mut_alpha, "Family-wise false-alarm rate")->capture_default_str()->check(CLI::Range(1e-12, 0.5));
+  mut->add_option("--alpha", mut_alpha, "Family-wise false-alarm rate")->capture_default_str()->check(number_in(1e-12, 0.5));
 
   try {
     app.parse(argc, argv);

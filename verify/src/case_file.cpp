@@ -1,6 +1,8 @@
 #include "verify/case_file.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <iterator>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -58,7 +60,7 @@ class Reader {
  public:
   Reader(std::string file, const toml::table& t, std::string prefix) : file_(std::move(file)), t_(t), prefix_(std::move(prefix)) {}
 
-  std::string key(const std::string& k) const { return prefix_.empty() ? k : prefix_ + "." + k; }
+  std::string key(const std::string& k) const { return prefix_.empty() ? k : k.empty() ? prefix_ : prefix_ + "." + k; }
   [[noreturn]] void fail(const std::string& k, const std::string& reason) const { throw InputError(file_, key(k), reason); }
 
   void only(const std::vector<std::string>& allowed) const {
@@ -133,6 +135,15 @@ class Reader {
   std::string prefix_;
 };
 
+toml::table parse_text(const std::string& text, const std::string& path) {
+  try {
+    return toml::parse(std::string_view(text), path);
+  } catch (const toml::parse_error& e) {
+    throw InputError(path, "", "TOML syntax error at line " + std::to_string(e.source().begin.line) + ", column " +
+                                   std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
+  }
+}
+
 toml::table parse(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path, "", "file does not exist");
@@ -141,18 +152,52 @@ toml::table parse(const std::string& path) {
   if (!probe) throw InputError(path, "", "cannot be read");
   const auto size = fs::file_size(path, ec);
   if (!ec && size > (16u << 20)) throw InputError(path, "", "file is larger than 16 MiB");
-  try {
-    return toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, "", "TOML syntax error at line " + std::to_string(e.source().begin.line) + ", column " +
-                                   std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-  }
+  std::string text((std::istreambuf_iterator<char>(probe)), std::istreambuf_iterator<char>());
+  if (probe.bad()) throw InputError(path, "", "cannot be read");
+  if (text.size() > (16u << 20)) throw InputError(path, "", "file is larger than 16 MiB");
+  return parse_text(text, path);
 }
 
 const toml::table& sub_table(const Reader& r, const toml::table& t, const std::string& k) {
-  auto tt = t.get(k)->as_table();
-  if (!tt) r.fail(k, "expected a table");
+  (void)t;
+  const toml::node& n = r.node(k);  // "missing required key" when absent
+  auto tt = n.as_table();
+  if (!tt) r.fail(k, std::string("expected a table, got ") + Reader::type_name(n));
   return *tt;
+}
+
+std::string fmt_g(double x, int digits = 6) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+  return buf;
+}
+
+// Symmetric, positive definite, and well enough conditioned that its Cholesky factor, inverse and log-determinant
+// are accurate in double precision; eigenvalues inside [min_variance, max_variance].
+void check_covariance(const Reader& r, const std::string& ck, const Mat& S) {
+  const Eigen::Index d = S.rows();
+  for (Eigen::Index i = 0; i < d; ++i)
+    for (Eigen::Index j = i + 1; j < d; ++j) {
+      const double a = S(i, j), b = S(j, i);
+      if (std::abs(a - b) > 1e-12 * std::max({1.0, std::abs(a), std::abs(b)}))
+        r.fail(ck, "is not symmetric: entry [" + std::to_string(i) + "][" + std::to_string(j) + "] = " + fmt_g(a) +
+                       " but [" + std::to_string(j) + "][" + std::to_string(i) + "] = " + fmt_g(b));
+    }
+  const Mat sym = 0.5 * (S + S.transpose());
+  Eigen::SelfAdjointEigenSolver<Mat> es(sym, Eigen::EigenvaluesOnly);
+  if (es.info() != Eigen::Success) r.fail(ck, "eigenvalues could not be computed");
+  const double lo = es.eigenvalues().minCoeff(), hi = es.eigenvalues().maxCoeff();
+  if (!(lo > 0)) {
+    if (std::abs(lo) <= 1e-14 * std::max(1.0, std::abs(hi)))
+      r.fail(ck, "is singular (smallest eigenvalue " + fmt_g(lo) + "): not positive definite");
+    r.fail(ck, "is not positive definite (indefinite: smallest eigenvalue " + fmt_g(lo) + ")");
+  }
+  if (hi / lo > Limits::max_condition)
+    r.fail(ck, "is numerically singular: condition number " + fmt_g(hi / lo) + " exceeds " + fmt_g(Limits::max_condition));
+  if (lo < Limits::min_variance)
+    r.fail(ck, "smallest eigenvalue " + fmt_g(lo) + " is below the limit " + fmt_g(Limits::min_variance));
+  if (hi > Limits::max_variance)
+    r.fail(ck, "largest eigenvalue " + fmt_g(hi) + " exceeds the limit " + fmt_g(Limits::max_variance));
 }
 
 GaussianMixture mixture_from(const std::string& file, const toml::table& t, const std::string& prefix) {
@@ -172,7 +217,7 @@ GaussianMixture mixture_from(const std::string& file, const toml::table& t, cons
     if (weights[k] <= 0) r.fail("weights[" + std::to_string(k) + "]", "weights must be positive");
     sum += weights[k];
   }
-  if (std::abs(sum - 1.0) > 1e-12) r.fail("weights", "weights sum to " + std::to_string(sum) + ", not 1 (within 1e-12)");
+  if (std::abs(sum - 1.0) > 1e-12) r.fail("weights", "weights sum to " + fmt_g(sum, 15) + ", not 1 (within 1e-12)");
   std::vector<Gaussian> comps;
   std::size_t dim = 0;
   for (std::size_t k = 0; k < weights.size(); ++k) {
@@ -193,6 +238,11 @@ GaussianMixture mixture_from(const std::string& file, const toml::table& t, cons
         r.fail(ck + "[" + std::to_string(i) + "]", "has " + std::to_string(row.size()) + " entries, expected " + std::to_string(dim));
       for (std::size_t j = 0; j < dim; ++j) S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = row[j];
     }
+    for (std::size_t i = 0; i < dim; ++i)
+      if (std::abs(m[i]) > Limits::max_abs_mean)
+        r.fail(mk + "[" + std::to_string(i) + "]", "|mean| = " + fmt_g(std::abs(m[i])) + " exceeds the limit " +
+                                                      fmt_g(Limits::max_abs_mean));
+    check_covariance(r, ck, S);
     try {
       comps.emplace_back(Eigen::Map<const Vec>(m.data(), static_cast<Eigen::Index>(dim)), S);
     } catch (const std::invalid_argument& e) {
@@ -211,40 +261,71 @@ NoiseSchedule schedule_from(const std::string& file, const toml::table& t, const
   const std::string kind = r.string("kind");
   auto read_T = [&] {
     const auto T = r.integer("T");
-    if (T < 1) r.fail("T", "T must be at least 1");
+    if (T < 1) r.fail("T", "T = " + std::to_string(T) + ": T must be at least 1");
     if (T > Limits::max_T) r.fail("T", "T = " + std::to_string(T) + " exceeds the limit " + std::to_string(Limits::max_T));
     return static_cast<int>(T);
   };
   auto beta_in_range = [&](const std::string& k, double b) {
-    if (!(b > 0 && b < 1)) r.fail(k, "beta = " + std::to_string(b) + " is outside (0, 1)");
+    if (!(b > 0 && b < 1)) r.fail(k, "beta = " + fmt_g(b) + " is outside (0, 1)");
+    if (b < Limits::min_beta)
+      r.fail(k, "beta = " + fmt_g(b) + " is below the limit " + fmt_g(Limits::min_beta) +
+                    " (1 - alpha_bar would lose its relative accuracy in double precision)");
   };
+  // A decreasing beta sequence is a valid Markov chain, but no schedule in the notes has one: it is almost always
+  // a typo (e.g. swapped beta_start/beta_end). Refused unless the file opts in with allow_non_monotone = true.
+  auto allow_non_monotone = [&] {
+    if (!r.has("allow_non_monotone")) return false;
+    const auto& n = r.node("allow_non_monotone");
+    if (auto b = n.as_boolean()) return b->get();
+    r.fail("allow_non_monotone", std::string("expected true or false, got ") + Reader::type_name(n));
+  };
+  auto finish = [&](const NoiseSchedule& s) {
+    if (!(s.alpha_bar(s.T()) > 0))
+      r.fail("", "alpha_bar_T underflows to 0 in double precision (the betas are too large for this T)");
+    return s;
+  };
+  NoiseSchedule out = NoiseSchedule::custom({0.5});
   try {
     if (kind == "linear") {
-      r.only({"kind", "T", "beta_start", "beta_end"});
+      r.only({"kind", "T", "beta_start", "beta_end", "allow_non_monotone"});
       const int T = read_T();
       const double b0 = r.number_or("beta_start", 1e-4), b1 = r.number_or("beta_end", 0.02);
       beta_in_range("beta_start", b0);
       beta_in_range("beta_end", b1);
-      return NoiseSchedule::linear(T, b0, b1);
+      if (b1 < b0 && !allow_non_monotone())
+        r.fail("beta_end", "beta_end = " + fmt_g(b1) + " is smaller than beta_start = " + fmt_g(b0) +
+                               ": the schedule is not monotone (set allow_non_monotone = true if intended)");
+      return finish(NoiseSchedule::linear(T, b0, b1));
     }
     if (kind == "cosine") {
       r.only({"kind", "T", "s", "max_beta"});
       const int T = read_T();
       const double s = r.number_or("s", 0.008), mb = r.number_or("max_beta", 0.999);
-      if (s < 0) r.fail("s", "s must be non-negative");
+      if (!(s >= 0 && s <= 1)) r.fail("s", "s = " + fmt_g(s) + " is outside [0, 1]");
       beta_in_range("max_beta", mb);
-      return NoiseSchedule::cosine(T, s, mb);
+      out = NoiseSchedule::cosine(T, s, mb);
+      for (int i = 1; i <= out.T(); ++i)
+        if (!(out.beta(i) >= Limits::min_beta))
+          r.fail("T", "beta_" + std::to_string(i) + " = " + fmt_g(out.beta(i)) + " is below the limit " +
+                          fmt_g(Limits::min_beta) + " (T too large for this s)");
+      return finish(out);
     }
     if (kind == "custom") {
-      r.only({"kind", "betas"});
+      r.only({"kind", "betas", "allow_non_monotone"});
       if (const auto* a = t.get("betas"); a && a->is_array() && a->as_array()->size() > static_cast<std::size_t>(Limits::max_T))
         r.fail("betas", "more than " + std::to_string(Limits::max_T) + " betas");
       const auto betas = r.numbers_of(r.node("betas"), "betas");
       for (std::size_t i = 0; i < betas.size(); ++i) beta_in_range("betas[" + std::to_string(i) + "]", betas[i]);
-      return NoiseSchedule::custom(betas);
+      if (!allow_non_monotone())
+        for (std::size_t i = 1; i < betas.size(); ++i)
+          if (betas[i] < betas[i - 1])
+            r.fail("betas[" + std::to_string(i) + "]",
+                   "beta = " + fmt_g(betas[i]) + " is smaller than the previous " + fmt_g(betas[i - 1]) +
+                       ": the schedule is not monotone (set allow_non_monotone = true if intended)");
+      return finish(NoiseSchedule::custom(betas));
     }
   } catch (const std::invalid_argument& e) {
-    r.fail("", e.what());
+    throw InputError(file, prefix, e.what());
   }
   r.fail("kind", "'" + kind + "' is not a schedule kind (linear, cosine, custom)");
 }
@@ -310,9 +391,19 @@ NoiseSchedule load_schedule_file(const std::string& path) {
   return table_or_file<NoiseSchedule>(r, t, "schedule", path, schedule_from);
 }
 
-CaseSpec load_case(const std::string& path) {
+namespace {
+CaseSpec case_from(const toml::table& root, const std::string& path);
+}
+
+CaseSpec load_case(const std::string& path) { return case_from(parse(path), path); }
+
+CaseSpec load_case_from_string(const std::string& text, const std::string& path) {
+  return case_from(parse_text(text, path), path);
+}
+
+namespace {
+CaseSpec case_from(const toml::table& root, const std::string& path) {
   register_all_claims();
-  const toml::table root = parse(path);
   Reader r(path, root, "");
   r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect"});
   CaseSpec c;
@@ -328,6 +419,7 @@ CaseSpec load_case(const std::string& path) {
   }
   c.description = r.string_or("description", "");
   c.statement = r.string("statement");
+  if (c.statement.find_first_not_of(" \t\r\n") == std::string::npos) r.fail("statement", "must not be empty");
   {
     Reader s(path, sub_table(r, root, "source"), "source");
     (void)r.node("source");
@@ -348,7 +440,7 @@ CaseSpec load_case(const std::string& path) {
     c.seed = static_cast<std::uint64_t>(seed);
   }
   c.tolerance = r.number_or("tolerance", 0.01);
-  if (!(c.tolerance > 0)) r.fail("tolerance", "must be positive");
+  if (!(c.tolerance > 0 && c.tolerance <= 1)) r.fail("tolerance", "tolerance = " + fmt_g(c.tolerance) + " is outside (0, 1]");
   if (r.has("mixture")) c.mixture = table_or_file<GaussianMixture>(r, root, "mixture", path, mixture_from);
   if (r.has("schedule")) c.schedule = table_or_file<NoiseSchedule>(r, root, "schedule", path, schedule_from);
   if (info->needs_mixture && !c.mixture) r.fail("mixture", "claim " + c.claim + " needs a [mixture] table");
@@ -379,6 +471,7 @@ CaseSpec load_case(const std::string& path) {
   c.params = Params(path, std::move(params));
   return c;
 }
+}  // namespace
 
 std::vector<std::string> find_case_files(const std::string& dir) {
   std::vector<std::string> out;
@@ -391,6 +484,7 @@ std::vector<std::string> find_case_files(const std::string& dir) {
     out.push_back(s);
   }
   std::sort(out.begin(), out.end());
+  if (out.empty()) throw InputError(dir, "", "contains no case files (*.toml)");
   return out;
 }
 

@@ -46,10 +46,20 @@ struct Limits {
   static constexpr std::int64_t max_T = 100'000;
   static constexpr std::int64_t max_dim = 256;
   static constexpr std::int64_t max_components = 1024;
+  // Numerical sanity of mixtures and schedules (beyond these, double precision cannot represent the oracle's
+  // quantities accurately): covariance eigenvalues in [min_variance, max_variance], condition number at most
+  // max_condition, |mean entries| at most max_abs_mean, every beta at least min_beta.
+  static constexpr double min_variance = 1e-20;
+  static constexpr double max_variance = 1e20;
+  static constexpr double max_condition = 1e12;
+  static constexpr double max_abs_mean = 1e8;
+  static constexpr double min_beta = 1e-10;
 };
 
 // Parses and validates a case file. Throws InputError naming file, key and reason.
 CaseSpec load_case(const std::string& path);
+// The same from the text of a case file; `path` names it in errors and anchors relative mixture/schedule paths.
+CaseSpec load_case_from_string(const std::string& text, const std::string& path);
 // A mixture or schedule from a standalone file or from the [mixture]/[schedule] table of a case file.
 GaussianMixture load_mixture_file(const std::string& path);
 NoiseSchedule load_schedule_file(const std::string& path);
