@@ -19,7 +19,9 @@
 #include "verify/claim.hpp"
 #include "verify/diffused.hpp"
 #include "verify/errors.hpp"
-#include "verify/report_json.hpp"
+#include "verify/interrupt.hpp"
+#include "verify/report_console.hpp"
+#include "verify/report_writer.hpp"
 #include "verify/runner.hpp"
 
 namespace fs = std::filesystem;
@@ -81,51 +83,6 @@ int cmd_list(bool graph, const std::string& cases_dir) {
     for (const auto& f : find_case_files(cases_dir)) std::cout << "  " << f << "\n";
   }
   return 0;
-}
-
-std::string fmt_num(double x) { return std::isfinite(x) ? fmt::format("{:.6g}", x) : std::string("n/a"); }
-
-void print_summary(const RunResult& r, std::ostream& os) {
-  os << fmt::format("{:<40} {:<20} {:<28} {:>13} {:>10} {:>13} {:>9} {:>8} {:<12} {:<12}\n", "case", "form", "label",
-                    "estimate", "SE", "reference", "p", "mdd_rel", "verdict", "expect");
-  for (const auto& c : r.checks) {
-    const auto& a = c.assessment;
-    os << fmt::format("{:<40} {:<20} {:<28} {:>13} {:>10} {:>13} {:>9} {:>8} {:<12} {:<12}\n", c.case_name.substr(0, 40),
-                      c.check.form.substr(0, 20), c.check.label.substr(0, 28), fmt_num(c.check.estimate.mean),
-                      fmt_num(c.check.estimate.std_error), fmt_num(c.check.reference), fmt::format("{:.2g}", a.p_value),
-                      fmt::format("{:.2g}", a.min_detectable_relative), to_string(a.verdict),
-                      c.expect ? to_string(*c.expect) : "-");
-  }
-  std::size_t mismatches = 0;
-  for (const auto& f : r.forms)
-    if (!f.matches()) {
-      ++mismatches;
-      os << fmt::format("MISMATCH {} [{}]: verdict {} but expected {}\n", f.case_name, f.form, to_string(f.verdict),
-                        to_string(*f.expect));
-    }
-  for (const auto& w : r.warnings) os << "warning: " << w << "\n";
-  os << fmt::format("{} cases, {} checks, {} forms; alpha = {} family-wise (Holm); {} form(s) differ from expectation\n",
-                    r.cases.size(), r.checks.size(), r.forms.size(), r.options.alpha, mismatches);
-}
-
-// Writes the report files into a fresh temporary folder beside `out`, then swaps it into place, so that an
-// interrupted or failed run never leaves a half-written report where a good one was.
-void write_reports_atomically(const RunResult& r, const fs::path& out) {
-  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  fs::create_directories(parent);
-  const fs::path tmp = parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  {
-    std::ofstream f(tmp / "report.json");
-    f << report_json(r);
-    if (!f) throw std::runtime_error("cannot write " + (tmp / "report.json").string());
-  }
-  const fs::path old = parent / (out.filename().string() + ".old-" + std::to_string(::getpid()));
-  std::error_code ec;
-  if (fs::exists(out)) fs::rename(out, old);
-  fs::rename(tmp, out);
-  fs::remove_all(old, ec);
 }
 
 std::vector<double> parse_point(const std::string& s) {
@@ -268,7 +225,10 @@ int main(int argc, char** argv) {
   run->add_option("--threads", threads, "Worker threads (default: all cores)")->check(integer_in(1, 1024));
   run->add_option("--alpha", alpha, "Family-wise false-alarm rate over all checks")->capture_default_str()
       ->check(number_in(1e-12, 0.5));
-  run->add_flag("--no-plots", no_plots, "Do not run gnuplot");
+  run->add_flag("--no-plots", no_plots, "Do not draw plots (no plots/ folder, no gnuplot)");
+  std::string formats = "all";
+  run->add_option("--format", formats, "Reports to write: all, or a comma-separated list of json, md, html, junit")
+      ->capture_default_str();
   bool mutants = false;
   run->add_flag("--mutants", mutants, "Also run each claim's wrong variants (forms mutant:*), which must be refuted");
 
@@ -344,15 +304,28 @@ int main(int argc, char** argv) {
     opt.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
     opt.alpha = alpha;
     opt.include_mutants = mutants;
-    (void)no_plots;
+    ReportOptions ropt = parse_formats(formats);
+    ropt.plots = !no_plots;
+    // SIGINT/SIGTERM set a flag; the runner, the engine and the writer stop at their next poll, the temporary
+    // report folder is removed, and the previous report stays as it was (exit status 130).
+    install_interrupt_handlers();
+    Progress progress(colour_terminal(STDERR_FILENO));
+    opt.progress = [&](std::size_t i, std::size_t n, const std::string& name) { progress.update(i, n, name); };
     const RunResult r = run_cases(std::move(cases), opt);
-    print_summary(r, std::cout);
-    write_reports_atomically(r, out);
+    const auto warnings = write_reports(r, out, ropt, [&](const std::string& what) { progress.phase(what); });
+    progress.clear();
+    print_summary(r, std::cout, colour_terminal(STDOUT_FILENO));
+    for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
     return r.all_match() ? 0 : 1;
+  } catch (const Interrupted&) {
+    std::cerr << "\ninterrupted: no report written; " << out << " is unchanged\n";
+    return 130;
   } catch (const InputError& e) {
+    if (interrupted()) return std::cerr << "\ninterrupted\n", 130;
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
+    if (interrupted()) return std::cerr << "\ninterrupted\n", 130;
     std::cerr << "error: " << e.what() << "\n";
     return 3;
   }

@@ -395,6 +395,26 @@ namespace {
 CaseSpec case_from(const toml::table& root, const std::string& path);
 }
 
+// The comment lines before the first TOML line (blank lines inside the block are kept as paragraph breaks).
+static std::string leading_comment(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos) {
+      if (!out.empty()) out += "\n";
+      continue;
+    }
+    if (line[first] != '#') break;
+    std::string text = line.substr(first + 1);
+    if (!text.empty() && text[0] == ' ') text.erase(0, 1);
+    out += text + "\n";
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 CaseSpec load_case(const std::string& path) { return case_from(parse(path), path); }
 
 CaseSpec load_case_from_string(const std::string& text, const std::string& path) {
@@ -418,6 +438,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path) {
                         did_you_mean(c.claim, names).substr(std::string("unknown key").size()));
   }
   c.description = r.string_or("description", "");
+  c.comment = leading_comment(path);
   c.statement = r.string("statement");
   if (c.statement.find_first_not_of(" \t\r\n") == std::string::npos) r.fail("statement", "must not be empty");
   {

@@ -7,6 +7,7 @@
 
 #include "verify/claim.hpp"
 #include "verify/errors.hpp"
+#include "verify/interrupt.hpp"
 
 namespace verify {
 
@@ -25,7 +26,10 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
   out.options = options;
   std::vector<Check> all;
   std::vector<double> tolerance;
+  std::size_t case_index = 0;
   for (auto& c : cases) {
+    throw_if_interrupted();
+    if (options.progress) options.progress(case_index++, cases.size(), c.name);
     c.include_mutants = options.include_mutants;
     const ClaimInfo* info = Registry::instance().find(c.claim);
     if (!info) throw InputError(c.path, "claim", "'" + c.claim + "' is not a registered claim");
@@ -37,12 +41,16 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
       checks = std::move(produced_output.checks);
       if (!produced_output.figures.empty()) out.figures.push_back({c.name, std::move(produced_output.figures)});
     } catch (const InputError&) {
+      throw_if_interrupted();  // a claim cut short by an interrupt may fail on its partial estimates
       throw;
     } catch (const std::out_of_range& e) {
+      throw_if_interrupted();
       throw InputError(c.path, "", e.what());
     } catch (const std::invalid_argument& e) {
+      throw_if_interrupted();
       throw InputError(c.path, "", e.what());
     }
+    throw_if_interrupted();  // the engine stops drawing once interrupted, so these estimates are partial
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (checks.empty()) throw InputError(c.path, "", "claim " + c.claim + " produced no checks for this case");
     std::set<std::string> produced;
@@ -68,6 +76,7 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
         throw InputError(c.path, "expect." + form, "claim " + c.claim + " produces no form '" + form + "' (it produces:" + forms + ")");
       }
   }
+  if (options.progress) options.progress(cases.size(), cases.size(), "");
   const auto assessed = assess(all, tolerance, options.alpha);
   for (std::size_t i = 0; i < assessed.size(); ++i) out.checks[i].assessment = assessed[i];
   // Form verdicts, in order of first appearance.

@@ -25,6 +25,9 @@ struct CaseSpec {
   Source source;
   std::string statement;    // LaTeX
   std::string description;  // free text
+  // The case file's leading '#' comment block, '#' and one following space removed, lines joined with '\n'
+  // (blank comment lines separate paragraphs): the case's explanation, shown in the report.
+  std::string comment;
   std::optional<GaussianMixture> mixture;
   std::optional<NoiseSchedule> schedule;
   std::size_t samples = 0;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "verify/interrupt.hpp"
 #include "verify/rng.hpp"
 #include "verify/stats.hpp"
 
@@ -33,6 +34,7 @@ class MonteCarlo {
     std::vector<Moments> partial(blocks);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
     for (std::size_t b = 0; b < blocks; ++b) {
+      if (interrupted()) continue;  // stop drawing promptly; the runner discards the partial result
       Rng rng(seed_, sid, b);
       const std::size_t count = std::min(kBlock, n - b * kBlock);
       Moments m;
@@ -69,6 +71,7 @@ class MonteCarlo {
     std::vector<BlockMulti> partial(blocks, BlockMulti(k));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
     for (std::size_t b = 0; b < blocks; ++b) {
+      if (interrupted()) continue;  // stop drawing promptly; the runner discards the partial result
       Rng rng(seed_, sid, b);
       const std::size_t count = std::min(kBlock, n - b * kBlock);
       std::vector<double> out(k);

@@ -1,5 +1,6 @@
 #pragma once
 // Runs cases through their claims and assesses every check as one family at the run's false-alarm rate.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ struct RunOptions {
   int threads = 1;
   double alpha = 1e-3;  // family-wise false-alarm rate over all checks of the run (Holm)
   bool include_mutants = false;  // also run the claims' registered mutants (forms "mutant:*", expected refuted)
+  // Called before each case (index 0..total-1) and once more with index == total at the end; for progress display.
+  std::function<void(std::size_t index, std::size_t total, const std::string& case_name)> progress;
 };
 
 inline bool is_mutant_form(const std::string& form) { return form.rfind("mutant:", 0) == 0; }
