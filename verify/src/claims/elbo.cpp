@@ -419,13 +419,14 @@ void register_elbo(Registry& r) {
   const std::pair<std::string, std::string> x0{"x0", "data points x_0 (array of d-vectors)"};
   r.add({"elbo.decomposition", fam,
          "ELBO by forward trajectories against -(L_T + sum L_{t-1} + L_0), and ELBO <= log p_theta(x_0) with a KL gap.",
-         {"gaussian_kl.closed_form"},
+         {"gaussian_kl.closed_form", "posterior.bayes_step", "forward_process.marginal"},
          {model, kappa, shift, x0,
           {"note", "which note's sign convention to check: \"001\" (default), \"002\" or \"003\""},
           {"figure_samples", "samples per step for the per-step figure (default 20000)"}},
          true, true, decomposition});
   r.add({"elbo.entropy_telescoping", fam,
-         "Note 004: sum_{t=2}^T E log[q(x_{t-1}|x_0)/q(x_t|x_0)] against the note's entropy sums.", {}, {x0}, true, true,
+         "Note 004: sum_{t=2}^T E log[q(x_{t-1}|x_0)/q(x_t|x_0)] against the note's entropy sums.",
+         {"forward_process.marginal"}, {x0}, true, true,
          entropy_telescoping});
   r.add({"elbo.first_step_approximation", fam,
          "Note 004: the dropped t = 1 term E log[p_theta(x_0|x_1)/q(x_1|x_0)] is small when beta_1 is small.", {},
