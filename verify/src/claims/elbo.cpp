@@ -350,9 +350,9 @@ ClaimOutput entropy_telescoping(const CaseSpec& c, const MonteCarlo& mc) {
     out.checks.push_back(equality_check("as_written", label, qty, M, sum_as_written, scale, sname));
     out.checks.push_back(equality_check("as_written_telescoped", label, qty, M, H(T) - H(1), scale, sname));
     out.checks.push_back(equality_check("conditional_entropy", label + ", t=1", "H(X_1|X_0) = -E log q(x_1|x_0), nats",
-                                        multi.estimates[1], H(1)));
+                                        multi.estimates[1], H(1), scale, sname));
     out.checks.push_back(equality_check("conditional_entropy", label + ", t=T", "H(X_T|X_0) = -E log q(x_T|x_0), nats",
-                                        multi.estimates[2], H(T)));
+                                        multi.estimates[2], H(T), scale, sname));
     if (c.include_mutants) {
       out.checks.push_back(equality_check("mutant:telescoped to H_T - H_2 (t for t-1)", label, qty, M, H(T) - H(2), scale, sname));
       auto H_nohalf = [&](int t) { return 2 * H(t); };
