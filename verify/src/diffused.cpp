@@ -41,7 +41,23 @@ GaussianMixture posterior_of_x0(const GaussianMixture& prior, const LinearGaussi
     Vec mean = c.mean() + K * (y - n.a * c.mean());
     Mat cov = S - n.a * K * S;
     cov = 0.5 * (cov + cov.transpose());
-    comps.emplace_back(std::move(mean), std::move(cov));
+    // S - a K S cancels when the prior variance dwarfs the noise (e.g. S = 1e19, R = 1e-10): it loses relative
+    // accuracy eps * S_ii / cov_ii and can even come out not positive definite. There, use the Joseph form, a sum
+    // of positive semi-definite terms: (I - aK) S (I - aK)^T + K R K^T, with I - aK = R M^{-1} exactly
+    // (M = a^2 S + R), so nothing is subtracted. Elsewhere the (cheaper) Kalman form is kept unchanged.
+    auto joseph = [&] {
+      const Mat B = m_llt.solve(n.R);  // M^{-1} R, so I - aK = B^T
+      Mat j = B.transpose() * S * B + K * n.R * K.transpose();
+      return Mat(0.5 * (j + j.transpose()));
+    };
+    const bool cancelled = (cov.diagonal().array() < 1e-6 * S.diagonal().array()).any();
+    if (cancelled) cov = joseph();
+    try {
+      comps.emplace_back(mean, std::move(cov));
+    } catch (const std::invalid_argument&) {
+      if (cancelled) throw;
+      comps.emplace_back(std::move(mean), joseph());
+    }
     w[k] = r[static_cast<Eigen::Index>(k)];
   }
   // Responsibilities far from every component can underflow to 0; keep them tiny but positive so the

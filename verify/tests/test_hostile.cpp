@@ -215,3 +215,20 @@ TEST_CASE("cosine end (alpha_bar_T about 2e-9) and T = 10,000: every schedule qu
     CHECK(close(q.log_density(v1(y)), log_normal_1d(y, a * 1.5L, ab * 0.4L + (1 - ab)), 1e-13));
   }
 }
+
+TEST_CASE("posterior covariance when the prior variance dwarfs the noise (fuzzer finding: S = 1e19, R = 1e-10)") {
+  // Exact: posterior variance = S R / (a^2 S + R); the Kalman update S - a K S cancels catastrophically here.
+  for (long double S : {1.0L, 1e6L, 1e12L, 1e15L, 1e19L}) {
+    CAPTURE(static_cast<double>(S));
+    const GaussianMixture m({1.0}, {Gaussian::isotropic(v1(0.0), static_cast<double>(S))});
+    const auto noise = LinearGaussianNoise::isotropic(1.0, 1e-10, 1);
+    const GaussianMixture post = posterior_of_x0(m, noise, v1(3.0));
+    const long double want = S * 1e-10L / (S + 1e-10L);
+    CHECK(std::abs(post.components()[0].cov()(0, 0) - want) <= 1e-9L * want);
+    CHECK(close(post.mean()[0], 3.0L * S / (S + 1e-10L), 1e-12));
+  }
+  const GaussianMixture m({1.0}, {Gaussian::isotropic(v1(0.0), 1e19)});
+  // Same through the DDPM chain: custom schedule with beta_1 = 1e-10.
+  const NoiseSchedule s = NoiseSchedule::custom({1e-10, 0.5});
+  CHECK(posterior_cov(m, LinearGaussianNoise::ddpm(s, 1, 1), v1(1e3)).allFinite());
+}
