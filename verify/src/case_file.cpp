@@ -450,7 +450,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path) {
   {
     (void)r.node("budget");
     Reader b(path, sub_table(r, root, "budget"), "budget");
-    b.only({"samples", "seed"});
+    b.only({"samples", "seed", "method", "randomisations", "qmc_dims"});
     const auto n = b.integer("samples");
     if (n <= 0) b.fail("samples", "must be positive");
     if (n > Limits::max_samples)
@@ -459,6 +459,23 @@ CaseSpec case_from(const toml::table& root, const std::string& path) {
     const auto seed = b.integer("seed");
     if (seed < 0) b.fail("seed", "must be non-negative");
     c.seed = static_cast<std::uint64_t>(seed);
+    // Variance reduction (see MonteCarlo's Method): plain | antithetic | rqmc, with rqmc's R and dimension.
+    try {
+      c.sampling.method = method_from_string(b.string_or("method", "plain"));
+    } catch (const std::invalid_argument& e) {
+      b.fail("method", e.what());
+    }
+    if (b.has("randomisations") || b.has("qmc_dims")) {
+      if (c.sampling.method != Method::rqmc) b.fail(b.has("randomisations") ? "randomisations" : "qmc_dims", "only used with method = \"rqmc\"");
+      const auto R = b.has("randomisations") ? b.integer("randomisations") : 64;
+      if (R < 8 || R > 4096) b.fail("randomisations", "must be in 8..4096 (the SE has R - 1 degrees of freedom)");
+      const auto D = b.has("qmc_dims") ? b.integer("qmc_dims") : 16;
+      if (D < 1 || D > 1024) b.fail("qmc_dims", "must be in 1..1024");
+      c.sampling.randomisations = static_cast<unsigned>(R);
+      c.sampling.qmc_dims = static_cast<unsigned>(D);
+    }
+    if (c.sampling.method == Method::rqmc && c.samples < 2 * c.sampling.randomisations)
+      b.fail("samples", "rqmc needs at least 2 points per randomisation");
   }
   c.tolerance = r.number_or("tolerance", 0.01);
   if (!(c.tolerance > 0 && c.tolerance <= 1)) r.fail("tolerance", "tolerance = " + fmt_g(c.tolerance) + " is outside (0, 1]");

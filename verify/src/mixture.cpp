@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
+
+#include "verify/kernels.hpp"
 #include <stdexcept>
 
 namespace verify {
@@ -23,6 +26,15 @@ GaussianMixture::GaussianMixture(std::vector<double> weights, std::vector<Gaussi
     if (c.dim() != components_.front().dim())
       throw std::invalid_argument("components have different dimensions");
   for (double w : weights_) log_weights_.push_back(std::log(w));
+  const int d = dim();
+  for (std::size_t k = 0; k < size(); ++k) {
+    const auto& c = components_[k];
+    const Mat P = c.chol().triangularView<Eigen::Lower>().solve(Mat::Identity(d, d));
+    for (int i = 0; i < d; ++i)
+      for (int j = 0; j < d; ++j) inv_chol_.push_back(j <= i ? P(i, j) : 0.0);
+    for (int i = 0; i < d; ++i) means_flat_.push_back(c.mean()[i]);
+    log_norm_.push_back(log_weights_[k] - 0.5 * (d * std::log(2.0 * std::numbers::pi) + c.log_det()));
+  }
 }
 
 namespace {
@@ -87,6 +99,60 @@ Mat GaussianMixture::covariance() const {
     c += weights_[k] * (components_[k].cov() + d * d.transpose());
   }
   return c;
+}
+
+namespace {
+constexpr std::size_t kChunk = kernels::kMixtureChunk;
+}  // namespace
+
+void GaussianMixture::batch(const Mat& X, Vec* logp, Mat* score) const {
+  const int d = dim();
+  const auto du = static_cast<std::size_t>(d);
+  if (X.rows() != d) throw std::invalid_argument("points have dimension " + std::to_string(X.rows()) + ", the mixture " + std::to_string(d));
+  const auto n = static_cast<std::size_t>(X.cols());
+  if (logp) logp->resize(X.cols());
+  if (score) score->resize(d, X.cols());
+  std::vector<double> xs(du * kChunk), ybuf(size() * du * kChunk), tbuf(size() * kChunk), sc(score ? du * kChunk : 0);
+  alignas(64) double lp[kChunk];
+  for (std::size_t first = 0; first < n; first += kChunk) {
+    const std::size_t m = std::min(kChunk, n - first);
+    for (std::size_t p = 0; p < kChunk; ++p) {
+      const double* col = X.data() + (first + (p < m ? p : 0)) * du;
+      for (std::size_t j = 0; j < du; ++j) xs[j * kChunk + p] = col[j];
+    }
+    kernels::mixture_chunk(d, size(), inv_chol_.data(), means_flat_.data(), log_norm_.data(), xs.data(), lp,
+                  score ? sc.data() : nullptr, ybuf.data(), tbuf.data());
+    if (logp)
+      for (std::size_t p = 0; p < m; ++p) (*logp)[static_cast<Eigen::Index>(first + p)] = lp[p];
+    if (score)
+      for (std::size_t p = 0; p < m; ++p)
+        for (std::size_t j = 0; j < du; ++j) (*score)(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(first + p)) = sc[j * kChunk + p];
+  }
+}
+
+void GaussianMixture::log_density_batch(const Mat& X, Vec& out) const { batch(X, &out, nullptr); }
+void GaussianMixture::score_batch(const Mat& X, Mat& out, Vec* log_density) const { batch(X, log_density, &out); }
+
+double GaussianMixture::log_density_point(const double* x) const {
+  const auto du = static_cast<std::size_t>(dim());
+  double terms[1024];  // Limits::max_components
+  double mx = -std::numeric_limits<double>::infinity();
+  const std::size_t K = std::min<std::size_t>(size(), 1024);
+  for (std::size_t k = 0; k < K; ++k) {
+    const double* P = inv_chol_.data() + k * du * du;
+    const double* m = means_flat_.data() + k * du;
+    double q = 0;
+    for (std::size_t i = 0; i < du; ++i) {
+      double acc = 0;
+      for (std::size_t j = 0; j <= i; ++j) acc += P[i * du + j] * (x[j] - m[j]);
+      q += acc * acc;
+    }
+    terms[k] = log_norm_[k] - 0.5 * q;
+    mx = std::max(mx, terms[k]);
+  }
+  double s = 0;
+  for (std::size_t k = 0; k < K; ++k) s += std::exp(terms[k] - mx);
+  return mx + std::log(s);
 }
 
 }  // namespace verify

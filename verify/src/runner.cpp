@@ -33,7 +33,7 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
     c.include_mutants = options.include_mutants;
     const ClaimInfo* info = Registry::instance().find(c.claim);
     if (!info) throw InputError(c.path, "claim", "'" + c.claim + "' is not a registered claim");
-    const MonteCarlo mc(options.seed.value_or(c.seed), options.threads, c.name);
+    const MonteCarlo mc(options.seed.value_or(c.seed), options.threads, c.name, c.sampling);
     const auto start = std::chrono::steady_clock::now();
     std::vector<Check> checks;
     try {

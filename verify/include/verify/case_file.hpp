@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "verify/mixture.hpp"
+#include "verify/montecarlo.hpp"
 #include "verify/params.hpp"
 #include "verify/schedule.hpp"
 #include "verify/verdict.hpp"
@@ -31,6 +32,7 @@ struct CaseSpec {
   std::optional<GaussianMixture> mixture;
   std::optional<NoiseSchedule> schedule;
   std::size_t samples = 0;
+  Sampling sampling;  // [budget] method / randomisations / qmc_dims (default: plain Monte Carlo)
   std::uint64_t seed = 0;
   double tolerance = 0.01;  // relative discrepancy each check must be able to detect
   std::map<std::string, Verdict> expect;  // form -> expected verdict

@@ -1,7 +1,9 @@
 #pragma once
 // The Monte Carlo engine: fixed-size blocks, one counter-based stream per block, partial moments merged
 // in block order. The same seed gives bit-identical results for any thread count.
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,14 +15,52 @@
 
 namespace verify {
 
+// How the engine spends a sample budget (chosen per case: [budget] method in the case file).
+//  plain      n independent draws; SE from the integrand's sample variance.
+//  antithetic n/2 pairs; each pair averages f on the stream and on its mirror (uniforms 1 - u, normals -z);
+//             SE from the sample variance of the pair means. Exact for integrands odd in the normals, so
+//             never use it where f is linear in them (the SE would be rounding noise).
+//  rqmc       R independent randomisations of n/R points each: the first qmc_dims uniforms of every draw
+//             come from a Sobol point with a random Cranley-Patterson shift (normals by inverse CDF), the
+//             rest from Philox. SE from the spread of the R randomisation means, inflated by the ratio of
+//             the Student-t(R-1) to the normal quantile at two-sided level 1e-6, so that z-tests at any
+//             level down to 1e-6 stay conservative with R - 1 degrees of freedom.
+enum class Method { plain, antithetic, rqmc };
+std::string to_string(Method m);
+Method method_from_string(const std::string& s);  // throws std::invalid_argument
+
+struct Sampling {
+  Method method = Method::plain;
+  unsigned randomisations = 64;  // rqmc: R
+  unsigned qmc_dims = 16;        // rqmc: quasi-random uniforms per draw
+};
+
+// A block of randomly shifted Sobol points (points first .. first + count - 1 of randomisation r).
+class QmcPoints {
+ public:
+  QmcPoints(unsigned dims, std::uint64_t first, const std::uint64_t* shift);
+  ~QmcPoints();
+  QmcPoints(const QmcPoints&) = delete;
+  QmcPoints& operator=(const QmcPoints&) = delete;
+  const double* next();  // the next point's dims coordinates in (0, 1)
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class MonteCarlo {
  public:
   static constexpr std::size_t kBlock = 4096;
+  static constexpr std::size_t kRows = 256;  // draws per reduction chunk in means()
 
   // scope (normally the case name) is mixed into every stream id, so two cases never share numbers
   // by accident while two estimators of one case can share them on purpose.
-  MonteCarlo(std::uint64_t seed, int threads, std::string scope = {})
-      : seed_(seed), threads_(threads < 1 ? 1 : threads), scope_(std::move(scope)) {}
+  MonteCarlo(std::uint64_t seed, int threads, std::string scope = {}, Sampling sampling = {})
+      : seed_(seed), threads_(threads < 1 ? 1 : threads), scope_(std::move(scope)), sampling_(sampling) {
+    if (sampling_.randomisations < 2) sampling_.randomisations = 2;
+    if (sampling_.qmc_dims < 1) sampling_.qmc_dims = 1;
+  }
+  const Sampling& sampling() const { return sampling_; }
   std::uint64_t stream(std::string_view name) const { return stream_id(scope_ + "/" + std::string(name)); }
   std::uint64_t seed() const { return seed_; }
   int threads() const { return threads_; }
@@ -29,6 +69,8 @@ class MonteCarlo {
   // same name see the same numbers (common random numbers), different names independent ones.
   template <class F>
   Estimate mean(std::string_view stream, std::size_t n, F&& f) const {
+    if (sampling_.method == Method::antithetic) return mean_antithetic(stream, n, f);
+    if (sampling_.method == Method::rqmc) return mean_rqmc(stream, n, f);
     const std::uint64_t sid = this->stream(stream);
     const std::size_t blocks = (n + kBlock - 1) / kBlock;
     std::vector<Moments> partial(blocks);
@@ -55,8 +97,60 @@ class MonteCarlo {
     return out;
   }
 
+  // Mean of a vectorised integrand: f(rng, out) fills out.size() (at most kChunk) independent draws at once,
+  // e.g. from rng.fill_normals and batch densities. Same blocks, streams and determinism as mean(); under
+  // antithetic the chunk is replayed mirrored and averaged draw by draw; under rqmc f is called with one
+  // draw at a time (each draw needs its own quasi-random point), which is correct but not faster.
+  static constexpr std::size_t kChunk = 256;
+  template <class F>
+  Estimate mean_batch(std::string_view stream, std::size_t n, F&& f) const {
+    if (sampling_.method == Method::rqmc) {
+      auto one = [&](Rng& r) {
+        double v;
+        f(r, std::span<double>(&v, 1));
+        return v;
+      };
+      return mean_rqmc(stream, n, one);
+    }
+    const bool anti = sampling_.method == Method::antithetic;
+    const std::uint64_t sid = this->stream(stream);
+    const std::size_t draws = anti ? std::max<std::size_t>(1, n / 2) : n;
+    const std::size_t blocks = (draws + kBlock - 1) / kBlock;
+    std::vector<Moments> partial(blocks), singles(blocks);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+    for (std::size_t b = 0; b < blocks; ++b) {
+      if (interrupted()) continue;
+      Rng rng(seed_, sid, b);
+      const std::size_t count = std::min(kBlock, draws - b * kBlock);
+      double buf[kChunk], mirrored[kChunk];
+      Moments m, single;
+      for (std::size_t first = 0; first < count; first += kChunk) {
+        const std::size_t c = std::min(kChunk, count - first);
+        if (anti) {
+          Rng mirror = rng;
+          mirror.set_mirror(true);
+          f(rng, std::span<double>(buf, c));
+          f(mirror, std::span<double>(mirrored, c));
+          for (std::size_t i = 0; i < c; ++i) {
+            single.add(buf[i]);
+            single.add(mirrored[i]);
+            buf[i] = 0.5 * (buf[i] + mirrored[i]);
+          }
+        } else {
+          f(rng, std::span<double>(buf, c));
+        }
+        for (std::size_t i = 0; i < c; ++i) m.add(buf[i]);
+      }
+      partial[b] = m;
+      singles[b] = single;
+    }
+    return anti ? finish_antithetic(partial, singles) : finish_blocks(partial, "plain");
+  }
+
   // Several means from one draw: f(rng, out) writes k values per draw. Returns one Estimate per output
   // and the k x k covariance of the integrand (for SEs of linear combinations, e.g. regressions).
+  // Under rqmc the covariance is the effective one, samples x (covariance of the estimated means), so that
+  // covariance / samples stays the covariance of the means for every method.
   struct Multi {
     std::vector<Estimate> estimates;
     std::vector<double> covariance;  // row-major k x k, of the integrand (not of the mean)
@@ -66,6 +160,8 @@ class MonteCarlo {
 
   template <class F>
   Multi means(std::string_view stream, std::size_t n, std::size_t k, F&& f) const {
+    if (sampling_.method == Method::antithetic) return means_antithetic(stream, n, k, f);
+    if (sampling_.method == Method::rqmc) return means_rqmc(stream, n, k, f);
     const std::uint64_t sid = this->stream(stream);
     const std::size_t blocks = (n + kBlock - 1) / kBlock;
     std::vector<BlockMulti> partial(blocks, BlockMulti(k));
@@ -74,12 +170,19 @@ class MonteCarlo {
       if (interrupted()) continue;  // stop drawing promptly; the runner discards the partial result
       Rng rng(seed_, sid, b);
       const std::size_t count = std::min(kBlock, n - b * kBlock);
-      std::vector<double> out(k);
+      // Draws are buffered kRows at a time and reduced by a two-pass (mean, then centred sums and a
+      // rank-k update) instead of k^2 Welford updates per draw.
+      std::vector<double> rows(kRows * k);
+      std::size_t filled = 0;
       BlockMulti& acc = partial[b];
       for (std::size_t i = 0; i < count; ++i) {
-        f(rng, std::span<double>(out));
-        acc.add(out);
+        f(rng, std::span<double>(rows.data() + filled * k, k));
+        if (++filled == kRows) {
+          acc.add_rows(rows.data(), filled);
+          filled = 0;
+        }
       }
+      if (filled) acc.add_rows(rows.data(), filled);
     }
     BlockMulti total(k);
     for (const auto& p : partial) total.merge(p);
@@ -93,13 +196,134 @@ class MonteCarlo {
     std::vector<Moments> m;
     std::vector<double> c;  // co-moments sum (x_i - mean_i)(x_j - mean_j)
     void add(const std::vector<double>& x);
+    // rows draws stored row-major (rows x k): exact central sums of the chunk, merged in.
+    void add_rows(const double* x, std::size_t rows);
     void merge(const BlockMulti& o);
     Multi finish() const;
   };
 
+  template <class F>
+  Estimate mean_antithetic(std::string_view stream, std::size_t n, F& f) const {
+    const std::uint64_t sid = this->stream(stream);
+    const std::size_t pairs = std::max<std::size_t>(1, n / 2);
+    const std::size_t blocks = (pairs + kBlock - 1) / kBlock;
+    std::vector<Moments> partial(blocks), singles(blocks);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+    for (std::size_t b = 0; b < blocks; ++b) {
+      if (interrupted()) continue;
+      Rng rng(seed_, sid, b);
+      const std::size_t count = std::min(kBlock, pairs - b * kBlock);
+      Moments m, single;
+      for (std::size_t i = 0; i < count; ++i) {
+        Rng mirror = rng;
+        mirror.set_mirror(true);
+        const double a = f(rng), a2 = f(mirror);
+        m.add(0.5 * (a + a2));
+        single.add(a);
+        single.add(a2);
+      }
+      partial[b] = m;
+      singles[b] = single;
+    }
+    return finish_antithetic(partial, singles);
+  }
+
+  template <class F>
+  Estimate mean_rqmc(std::string_view stream, std::size_t n, F& f) const {
+    const std::uint64_t sid = this->stream(stream);
+    const std::size_t R = sampling_.randomisations, D = sampling_.qmc_dims;
+    const std::size_t m = std::max<std::size_t>(1, n / R), bpr = (m + kBlock - 1) / kBlock;
+    const std::vector<std::uint64_t> shifts = qmc_shifts(sid);
+    std::vector<Moments> partial(R * bpr);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+    for (std::size_t b = 0; b < R * bpr; ++b) {
+      if (interrupted()) continue;
+      const std::size_t r = b / bpr, j = b % bpr;
+      Rng rng(seed_, sid, b);
+      QmcPoints q(static_cast<unsigned>(D), j * kBlock, shifts.data() + r * D);
+      const std::size_t count = std::min(kBlock, m - j * kBlock);
+      Moments mo;
+      for (std::size_t i = 0; i < count; ++i) {
+        rng.set_qmc(q.next(), static_cast<unsigned>(D));
+        mo.add(f(rng));
+      }
+      partial[b] = mo;
+    }
+    return finish_rqmc(partial, R, bpr);
+  }
+
+  template <class F>
+  Multi means_antithetic(std::string_view stream, std::size_t n, std::size_t k, F& f) const {
+    const std::uint64_t sid = this->stream(stream);
+    const std::size_t pairs = std::max<std::size_t>(1, n / 2);
+    const std::size_t blocks = (pairs + kBlock - 1) / kBlock;
+    std::vector<BlockMulti> partial(blocks, BlockMulti(k));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+    for (std::size_t b = 0; b < blocks; ++b) {
+      if (interrupted()) continue;
+      Rng rng(seed_, sid, b);
+      const std::size_t count = std::min(kBlock, pairs - b * kBlock);
+      std::vector<double> out(k), out2(k);
+      BlockMulti& acc = partial[b];
+      for (std::size_t i = 0; i < count; ++i) {
+        Rng mirror = rng;
+        mirror.set_mirror(true);
+        f(rng, std::span<double>(out));
+        f(mirror, std::span<double>(out2));
+        for (std::size_t j = 0; j < k; ++j) out[j] = 0.5 * (out[j] + out2[j]);
+        acc.add(out);
+      }
+    }
+    BlockMulti total(k);
+    for (const auto& p : partial) total.merge(p);
+    Multi res = total.finish();
+    for (auto& e : res.estimates) e.method = "antithetic";
+    return res;
+  }
+
+  template <class F>
+  Multi means_rqmc(std::string_view stream, std::size_t n, std::size_t k, F& f) const {
+    const std::uint64_t sid = this->stream(stream);
+    const std::size_t R = sampling_.randomisations, D = sampling_.qmc_dims;
+    const std::size_t m = std::max<std::size_t>(1, n / R), bpr = (m + kBlock - 1) / kBlock;
+    const std::vector<std::uint64_t> shifts = qmc_shifts(sid);
+    std::vector<BlockMulti> partial(R * bpr, BlockMulti(k));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+    for (std::size_t b = 0; b < R * bpr; ++b) {
+      if (interrupted()) continue;
+      const std::size_t r = b / bpr, j = b % bpr;
+      Rng rng(seed_, sid, b);
+      QmcPoints q(static_cast<unsigned>(D), j * kBlock, shifts.data() + r * D);
+      const std::size_t count = std::min(kBlock, m - j * kBlock);
+      std::vector<double> out(k);
+      BlockMulti& acc = partial[b];
+      for (std::size_t i = 0; i < count; ++i) {
+        rng.set_qmc(q.next(), static_cast<unsigned>(D));
+        f(rng, std::span<double>(out));
+        acc.add(out);
+      }
+    }
+    return finish_rqmc_multi(partial, R, bpr, k);
+  }
+
+  // Random shifts of the R randomisations (R x qmc_dims words), from their own counters.
+  std::vector<std::uint64_t> qmc_shifts(std::uint64_t sid) const;
+  // Merges block moments in order into an Estimate with a doubling trace.
+  static Estimate finish_blocks(const std::vector<Moments>& partial, const char* method);
+  // Pair means give the SE; single evaluations give std_dev (the integrand's, as for plain). The SE is
+  // floored at 64 ulps of (|mean| + std_dev): an integrand odd in the normals has exactly zero pair
+  // variance, and rounding must then not pass for a significant discrepancy.
+  static Estimate finish_antithetic(const std::vector<Moments>& partial, const std::vector<Moments>& singles);
+  Estimate finish_rqmc(const std::vector<Moments>& partial, std::size_t R, std::size_t bpr) const;
+  Multi finish_rqmc_multi(const std::vector<BlockMulti>& partial, std::size_t R, std::size_t bpr, std::size_t k) const;
+
   std::uint64_t seed_;
   int threads_;
   std::string scope_;
+  Sampling sampling_;
 };
+
+// Ratio of the Student-t(dof) and normal two-sided quantiles at level 1e-6 (the rqmc SE inflation).
+double t_inflation(double dof);
 
 }  // namespace verify
