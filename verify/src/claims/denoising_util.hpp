@@ -3,6 +3,7 @@
 // They compute oracle quantities and estimator plumbing only; nothing here decides a verdict.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -255,5 +256,32 @@ std::vector<Estimate> weighted_mean_cv(const MonteCarlo& mc, const std::string& 
   }
   return out;
 }
+
+// Mutant checks are a power demonstration: each wrong formula must be refuted at the default budget. A wrong
+// formula can coincide with the right one at some steps or points (e.g. alpha_t vs alpha_bar_t at t = 2), so each
+// mutant form keeps one check: the one where the wrong formula departs most from the correct one (`departure`, computed
+// from the formulas, or from the estimate where no closed form exists, as the caller states).
+class MutantPicker {
+ public:
+  void offer(Check c, double departure) {
+    c.notes.push_back("mutant shown where it departs most from the correct formula (departure " +
+                      std::to_string(departure) + ")");
+    const std::string form = c.form;
+    auto it = best_.find(form);
+    if (it == best_.end()) {
+      order_.push_back(form);
+      best_.emplace(form, std::make_pair(departure, std::move(c)));
+    } else if (departure > it->second.first) {
+      it->second = std::make_pair(departure, std::move(c));
+    }
+  }
+  void append_to(std::vector<Check>& out) {
+    for (const auto& f : order_) out.push_back(std::move(best_.at(f).second));
+  }
+
+ private:
+  std::map<std::string, std::pair<double, Check>> best_;
+  std::vector<std::string> order_;
+};
 
 }  // namespace verify::claims::denoising

@@ -107,6 +107,7 @@ ClaimOutput note002(const CaseSpec& c, const MonteCarlo& mc) {
   const auto& mix = c.require_mixture();
   const auto& p = c.params;
   std::vector<Check> out;
+  MutantPicker mutants;
   for (int t : p.steps("steps", s)) {
     const Step st(mix, s, t, model_variance(c, t));
     const std::vector<EpsModel> model{{p.number_or("eps_scale", 1.1), st.bias_for_gap(p.number_or("gap_sd", 6.0))}};
@@ -138,9 +139,13 @@ ClaimOutput note002(const CaseSpec& c, const MonteCarlo& mc) {
                          " nats (C_t = " + fmt(st.C) + "); E||eps - eps_theta||^2 = " + fmt(E) + "; lambda = " +
                          fmt(fs[i].lambda) + "; measured (L - C)/E = " + fmt(L / E) + "; lambda / true lambda = " +
                          fmt(fs[i].lambda / true_lambda(s, t, st.sigma2)));
-      out.push_back(std::move(ch));
+      if (fs[i].form.rfind("mutant:", 0) == 0)
+        mutants.offer(std::move(ch), std::abs(fs[i].lambda / true_lambda(s, t, st.sigma2) - 1));
+      else
+        out.push_back(std::move(ch));
     }
   }
+  mutants.append_to(out);
   return out;
 }
 

@@ -138,6 +138,7 @@ ClaimOutput loss(const CaseSpec& c, const MonteCarlo& mc) {
   const double shrink = p.number_or("shrink", 0.9);
   const double gap = p.number_or("gap_sd", 6.0);
   std::vector<Check> out;
+  MutantPicker mutants;
   for (int t : p.steps("steps", s)) {
     if (t == 1) p.fail("steps", "t = 1: beta_tilde_1 = 0 (point-mass posterior) and SNR(0) = +inf, the KL term is undefined");
     const double bt = s.beta_tilde(t), c0 = s.posterior_coef_x0(t), ct = s.posterior_coef_xt(t);
@@ -182,9 +183,13 @@ ClaimOutput loss(const CaseSpec& c, const MonteCarlo& mc) {
       ch.notes.push_back("E[KL_t] = " + fmt(kl) + " +- " + fmt(m.estimates[0].std_error) + " nats; E||x_hat-x_0||^2 = " +
                          fmt(m.estimates[1].mean) + "; coef = " + fmt(fs[i].coef) + "; implied coefficient KL/E||.||^2 = " +
                          fmt(kl / m.estimates[1].mean));
-      out.push_back(std::move(ch));
+      if (fs[i].form.rfind("mutant:", 0) == 0)
+        mutants.offer(std::move(ch), std::abs(fs[i].coef / (0.5 * dsnr) - 1));
+      else
+        out.push_back(std::move(ch));
     }
   }
+  mutants.append_to(out);
   return out;
 }
 

@@ -49,6 +49,7 @@ ClaimOutput general(const CaseSpec& c, const MonteCarlo& mc) {
   const Mat Sinv = llt.solve(Mat::Identity(d, d));
   const ExactDenoiser den(mix, LinearGaussianNoise{1.0, Sigma});
   std::vector<Check> out;
+  MutantPicker mutants;
   int pi = 0;
   for (const Vec& z : c.params.points("points", d)) {
     const DefensiveProposal g(mix, den, z);
@@ -83,14 +84,19 @@ ClaimOutput general(const CaseSpec& c, const MonteCarlo& mc) {
                                    "|grad log p(z)_i| + 1/(noise SD along i)"));
       if (c.include_mutants) {
         const Vec m1 = Sinv * score, m3 = Sigma.diagonal().asDiagonal() * score;
-        out.push_back(equality_check("mutant:Sigma^{-1} for Sigma", lab, qty, e, z[i] + m1[i], scale, sname));
-        out.push_back(equality_check("mutant:dropped Sigma", lab, qty, e, z[i] + score[i], scale, sname));
-        out.push_back(equality_check("mutant:diag(Sigma) only", lab, qty, e, z[i] + m3[i], scale, sname));
-        out.push_back(equality_check("mutant:sign flipped", lab, qty, e, z[i] - corr[i], scale, sname));
+        const double ok = z[i] + corr[i];
+        auto offer = [&](const std::string& f, double ref) {
+          mutants.offer(equality_check(f, lab, qty, e, ref, scale, sname), std::abs(ref - ok) / scale);
+        };
+        offer("mutant:Sigma^{-1} for Sigma", z[i] + m1[i]);
+        offer("mutant:dropped Sigma", z[i] + score[i]);
+        offer("mutant:diag(Sigma) only", z[i] + m3[i]);
+        offer("mutant:sign flipped", z[i] - corr[i]);
       }
     }
     ++pi;
   }
+  mutants.append_to(out);
   return out;
 }
 
@@ -102,6 +108,7 @@ ClaimOutput ddpm(const CaseSpec& c, const MonteCarlo& mc) {
   const std::vector<int> steps = c.params.steps("steps", s);
   const int fig_t = c.params.has("figure_step") ? c.params.step("figure_step", s) : steps[steps.size() / 2];
   std::vector<Check> out;
+  MutantPicker mutants;
   Series mc_pts{"importance sampling (+-2 SE)", "errorbars", {}, {}, {}};
   for (int t : steps) {
     const double ab = s.alpha_bar(t), sab = std::sqrt(ab), snab = std::sqrt(1 - ab);
@@ -139,12 +146,15 @@ ClaimOutput ddpm(const CaseSpec& c, const MonteCarlo& mc) {
                                      "size of the terms (|x_t,i| + (1-alpha_bar_t)|S_i|)/sqrt(alpha_bar_t)"));
         if (c.include_mutants) {
           const std::string sn = "size of the terms";
-          out.push_back(equality_check("mutant:dropped sqrt(alpha_bar_t)", lab, "E[x_0|x_t]_i", e0,
-                                       xt[i] + (1 - ab) * S[i], tsz / sab, sn));
-          out.push_back(equality_check("mutant:(1-alpha_bar_t) for sqrt(1-alpha_bar_t) in eps*", lab, "E[eps|x_t]_i",
-                                       eps, -(1 - ab) * S[i], tsz / snab, sn));
-          out.push_back(equality_check("mutant:score of the data for that of x_t", lab, "sqrt(alpha_bar_t) E[x_0|x_t]_i",
-                                       lin(0, sab), xt[i] + (1 - ab) * data_score[i], tsz, sn));
+          const double r1 = xt[i] + (1 - ab) * S[i], r2 = -(1 - ab) * S[i], r3 = xt[i] + (1 - ab) * data_score[i];
+          mutants.offer(equality_check("mutant:dropped sqrt(alpha_bar_t)", lab, "E[x_0|x_t]_i", e0, r1, tsz / sab, sn),
+                        std::abs(r1 - f) / (tsz / sab));
+          mutants.offer(equality_check("mutant:(1-alpha_bar_t) for sqrt(1-alpha_bar_t) in eps*", lab, "E[eps|x_t]_i",
+                                       eps, r2, tsz / snab, sn),
+                        std::abs(r2 + snab * S[i]) / (tsz / snab));
+          mutants.offer(equality_check("mutant:score of the data for that of x_t", lab, "sqrt(alpha_bar_t) E[x_0|x_t]_i",
+                                       lin(0, sab), r3, tsz, sn),
+                        std::abs(r3 - xt[i] - (1 - ab) * S[i]) / tsz);
         }
         if (d == 1 && t == fig_t) {
           mc_pts.x.push_back(xt[0]);
@@ -155,6 +165,7 @@ ClaimOutput ddpm(const CaseSpec& c, const MonteCarlo& mc) {
       ++pi;
     }
   }
+  mutants.append_to(out);
   std::vector<Figure> figs;
   if (d == 1) {
     const double ab = s.alpha_bar(fig_t);
