@@ -76,6 +76,7 @@ pre.math { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; backgrou
            white-space: pre-wrap; border-left: 3px solid #8cb4e8; }
 .v-holds { color: #1a7f37; } .v-refuted { color: #cf222e; } .v-inconclusive { color: #9a6700; }
 .good { color: #1a7f37; } .bad { color: #cf222e; font-weight: bold; }
+td .v-holds, td .v-refuted, td .v-inconclusive, td .good { white-space: nowrap; }
 figure { margin: 1em 0 2em; } figure svg { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
 figcaption { font-size: 13px; color: #57606a; max-width: 60em; }
 )";

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -252,8 +253,16 @@ std::string gnuplot_script(const Plot& p) {
     os << "\n# panel: " << f.title << "\n";
     os << "unset logscale\nset autoscale\nset grid\nset key top right font ',9' samplen 2\n";
     os << "set title " << q(f.title) << "\nset xlabel " << q(f.xlabel) << "\nset ylabel " << q(f.ylabel) << "\n";
+    os << "set format x '%g'\nset format y '%g'\n";
     if (f.logx) os << "set logscale x\n";
     if (f.logy) os << "set logscale y\n";
+    // Keep isolated points off the frame (curves, histograms and bands are meant to reach it).
+    const bool discrete = std::all_of(f.series.begin(), f.series.end(), [](const Series& s) {
+      return s.style == "points" || s.style == "errorbars" || s.style == "linespoints";
+    });
+    os << fmt::format("set offsets {}, {}, {}, {}\n", discrete && !f.logx ? "graph 0.03" : "0",
+                      discrete && !f.logx ? "graph 0.03" : "0", discrete && !f.logy ? "graph 0.05" : "0",
+                      discrete && !f.logy ? "graph 0.05" : "0");
     std::vector<std::string> parts;
     double band_floor = NAN;
     for (const auto& s : f.series) {
