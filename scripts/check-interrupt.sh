@@ -17,17 +17,28 @@ done
 snapshot() { (cd "$tmp/out" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 snapshot > "$tmp/before.txt"
 fail=0
-for sig in INT TERM; do
-  "$verify" run "$tmp/slow" --out "$tmp/out" --threads 2 > "$tmp/run.out" 2> "$tmp/run.err" &
+# SIGINT and SIGTERM while the cases run; SIGINT again while the report is being written (report.json is already in
+# the temporary folder; VERIFY_TEST_WRITE_DELAY_MS is a test hook that pauses the writer there).
+for what in INT:run TERM:run INT:write; do
+  sig=${what%%:*}
+  if [ "${what##*:}" = run ]; then
+    "$verify" run "$tmp/slow" --out "$tmp/out" --threads 2 > "$tmp/run.out" 2> "$tmp/run.err" &
+  else
+    VERIFY_TEST_WRITE_DELAY_MS=20000 "$verify" run cases/gaussian_kl/kl_note000_identical_covariance.toml \
+      --out "$tmp/out" --threads 2 > "$tmp/run.out" 2> "$tmp/run.err" &
+  fi
   pid=$!
   sleep 1.5
+  if [ "${what##*:}" = write ] && ! ls -d "$tmp"/out.tmp-*/report.json > /dev/null 2>&1; then
+    echo "FAIL: the writer had not started after 1.5 s"; fail=1
+  fi
   if ! kill -0 "$pid" 2>/dev/null; then echo "FAIL: the long run ended before the signal"; exit 1; fi
   t0=$(date +%s%N)
   kill -"$sig" "$pid"
   wait "$pid"
   rc=$?
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  echo "SIG$sig: exit status $rc after $ms ms"
+  echo "SIG$sig during ${what##*:}: exit status $rc after $ms ms"
   [ "$rc" -eq 130 ] || { echo "FAIL: exit status $rc, expected 130"; cat "$tmp/run.err"; fail=1; }
   [ "$ms" -le 1000 ] || { echo "FAIL: took $ms ms to stop (limit 1000)"; fail=1; }
   leftovers=$(find "$tmp" -maxdepth 1 -name 'out.*' | wc -l)

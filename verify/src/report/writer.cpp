@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "verify/errors.hpp"
 #include "verify/interrupt.hpp"
@@ -92,6 +95,14 @@ std::vector<std::string> write_reports(const RunResult& r, const fs::path& out, 
   fs::create_directories(tmp);
   try {
     if (opt.json) write_file(tmp / "report.json", report_json(r));
+    // Test hook (scripts/check-interrupt.sh): pause here so that a signal can be sent while the report is half written.
+    if (const char* d = std::getenv("VERIFY_TEST_WRITE_DELAY_MS")) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::atol(d));
+      while (std::chrono::steady_clock::now() < until) {
+        throw_if_interrupted();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
     if (opt.junit) write_file(tmp / "junit.xml", report_junit(r));
     if (opt.markdown || opt.html) {
       std::vector<Plot> plots;
