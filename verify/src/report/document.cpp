@@ -85,10 +85,20 @@ Text refuted_text(const CheckResult& c) {
   const Assessment& a = c.assessment;
   const bool written = k.form == "as_written";
   Text t{B(written ? "As written, the formula is wrong here." : "Form " + k.form + " is refuted here.")};
+  const bool exact = is_exact(k) && k.reference_se == 0;
   std::string s = " For " + (k.quantity.empty() ? std::string("the quantity") : k.quantity) +
                   (k.label.empty() ? "" : " at " + k.label) + ", the " + (written ? "note's formula" : "formula") +
-                  " gives " + reference_str(k) + ", but the value measured from the definition is " + estimate_pm(k) +
-                  " (Monte Carlo estimate ± standard error). ";
+                  " gives " + reference_str(k) + ", but " +
+                  (exact ? "the exact value from the definition is " + num(k.estimate.mean, 10) + ". "
+                         : "the value measured from the definition is " + estimate_pm(k) +
+                               " (Monte Carlo estimate ± standard error). ");
+  if (exact) {
+    s += "The difference is " + num(a.discrepancy, 4) + ", that is " + percent(a.relative_discrepancy) + " of " +
+         scale_name(k) + "; both sides are computed exactly, so any difference beyond floating-point rounding (8 ulps) "
+         "refutes the formula.";
+    t.push_back(T(s));
+    return t;
+  }
   switch (k.kind) {
     case TestKind::equality:
       s += "The difference is " + num(a.discrepancy, 4) + ", that is " + percent(a.relative_discrepancy) + " of " +
@@ -107,7 +117,8 @@ Text refuted_text(const CheckResult& c) {
            percent(-a.relative_discrepancy) + " of " + scale_name(k) + "), " + num(a.z, 3) + " standard errors";
       break;
   }
-  s += ". Chance alone would give a gap this large with probability p = " + pval(a.p_value) +
+  const std::string p = pval(a.p_value);
+  s += ". Chance alone would give a gap this large with probability p " + (p[0] == '<' ? p : "= " + p) +
        ", far below the level " + num(a.alpha, 2) + " this check was held to, so the gap is real.";
   t.push_back(T(s));
   return t;
@@ -117,13 +128,15 @@ Text holds_text(const std::string& form, const std::vector<const CheckResult*>& 
   const CheckResult& c = *checks.front();
   const Check& k = c.check;
   const Assessment& a = c.assessment;
-  std::string s = " gives " + reference_str(k) + (k.label.empty() ? "" : " at " + k.label) + " against the measured " +
-                  estimate_pm(k) + ": the difference " + num(a.discrepancy, 3) + " (" +
-                  percent(a.relative_discrepancy) + " of " + scale_name(k) +
-                  ") is within noise, and any discrepancy of " + percent(a.min_detectable_relative) +
-                  " or more would have been detected with 99% power.";
+  std::string s = " gives " + reference_str(k) + (k.label.empty() ? "" : " at " + k.label);
+  if (is_exact(k) && k.reference_se == 0)
+    s += ", equal to the exact value " + num(k.estimate.mean, 10) + " up to floating-point rounding.";
+  else
+    s += " against the measured " + estimate_pm(k) + ": the difference " + num(a.discrepancy, 3) + " (" +
+         percent(a.relative_discrepancy) + " of " + scale_name(k) + ") is within noise, and any discrepancy of " +
+         percent(a.min_detectable_relative) + " or more would have been detected with 99% power.";
   if (checks.size() > 1) s += " The same holds for its other " + std::to_string(checks.size() - 1) + " check(s) above.";
-  return {T("The form "), C(form), T(" holds:" + s)};
+  return {T("The form "), C(form), T(" holds: it" + s)};
 }
 
 }  // namespace
