@@ -177,15 +177,24 @@ int cmd_calibrate(std::vector<std::string> files, const CalibrationOptions& opt)
 int cmd_mutants(std::vector<std::string> files, RunOptions opt, std::size_t min_mutants) {
   opt.include_mutants = true;
   const RunResult r = run_cases(load_cases(std::move(files)), opt);
+  // A mutant is killed when its form is refuted, i.e. when at least one of its checks is: a wrong formula may
+  // coincide with the right one at some t or point, and that check alone cannot tell them apart.
   std::size_t total = 0, killed = 0;
-  std::cout << fmt::format("{:<40} {:<48} {:<12} {:>10}\n", "case", "mutant", "verdict", "z");
-  for (const auto& c : r.checks) {
-    if (!is_mutant_form(c.check.form)) continue;
+  std::cout << fmt::format("{:<40} {:<52} {:<12} {:>8} {:>10}\n", "case", "mutant", "verdict", "checks", "max |z|");
+  for (const auto& f : r.forms) {
+    if (!is_mutant_form(f.form)) continue;
     ++total;
-    const bool dead = c.assessment.verdict == Verdict::refuted;
+    const bool dead = f.verdict == Verdict::refuted;
     killed += dead;
-    std::cout << fmt::format("{:<40} {:<48} {:<12} {:>10.3g}{}\n", c.case_name.substr(0, 40), c.check.form.substr(7, 48),
-                             to_string(c.assessment.verdict), c.assessment.z, dead ? "" : "   SURVIVED");
+    std::size_t n = 0;
+    double zmax = 0;
+    for (const auto& c : r.checks)
+      if (c.case_name == f.case_name && c.check.form == f.form) {
+        ++n;
+        zmax = std::max(zmax, std::abs(c.assessment.z));
+      }
+    std::cout << fmt::format("{:<40} {:<52} {:<12} {:>8} {:>10.3g}{}\n", f.case_name.substr(0, 40), f.form.substr(7, 52),
+                             to_string(f.verdict), n, zmax, dead ? "" : "   SURVIVED");
   }
   bool real_ok = true;
   for (const auto& f : r.forms)
