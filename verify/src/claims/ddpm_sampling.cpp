@@ -50,6 +50,8 @@ struct Setup {
   std::vector<NoiseSchedule> sch;             // per level, T_l = T0 2^l
   std::vector<std::vector<SmallMix>> marg;    // marg[l][t] = q_t under schedule l, t = 0..T_l
   std::vector<Mix1> qT;                       // q_T of each level (1-D), for the quantile start
+  std::vector<QuantileTable> qT_inv;          // their fast inverse CDFs
+  QuantileTable data_inv;                     // inverse CDF of the data law (control of the quantile coupling)
   // Exact reverse kernel on the finest grid: for step t (1..Tf) and component k, the law of x_{t-1} given
   // x_t and component k is N(c0 + c1 x_t, pv), and P(k | x_t) ∝ w_k N(x_t; m_k(t), V_k(t)).
   struct Kern { std::vector<double> lw, mt, vt, c0, c1, sd; };
@@ -67,6 +69,7 @@ Setup make_setup(const CaseSpec& c) {
   if (s.data.dim() != 1) c.params.fail("mixture", "the DDPM sampler claims use the 1-D mixture (exact reverse kernel and quantile coupling)");
   if (c.require_mixture().size() > 64) c.params.fail("mixture", "at most 64 components");
   s.data1 = s.data.marginal1();
+  s.data_inv = QuantileTable(s.data1);
   s.kind = c.params.string_or("schedule", "linear");
   if (s.kind != "linear" && s.kind != "cosine") c.params.fail("schedule", "expected \"linear\" or \"cosine\"");
   const auto T0 = c.params.integer_or("T0", 100);
@@ -86,6 +89,7 @@ Setup make_setup(const CaseSpec& c) {
       m.push_back(t == 0 ? s.data : s.data.noisy(std::sqrt(ab), 1 - ab));
     }
     s.qT.push_back(m.back().marginal1());
+    s.qT_inv.emplace_back(s.qT.back());
     s.marg.push_back(std::move(m));
   }
   const NoiseSchedule& f = s.sch.back();
@@ -167,8 +171,8 @@ LevelSampler make_sampler(const Setup& s, Step k) {
       xc = x[static_cast<std::size_t>(L - 1)];
     } else {
       const double u = r.uniform();
-      for (int l = 0; l < L; ++l) x[static_cast<std::size_t>(l)] = s.qT[static_cast<std::size_t>(l)].quantile(u);
-      xc = s.data1.quantile(u);
+      for (int l = 0; l < L; ++l) x[static_cast<std::size_t>(l)] = s.qT_inv[static_cast<std::size_t>(l)](u);
+      xc = s.data_inv(u);
     }
     for (int i = 0; i < Tf; ++i) {
       double z = 0;

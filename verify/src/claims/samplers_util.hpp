@@ -15,6 +15,7 @@
 // dynamics, the exact forward-noised pair for reverse processes, the monotone quantile map for 1-D
 // deterministic flows). E[f(X_c)] is known, so this is an unbiased control-variate estimator whose variance is
 // that of the difference only.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <functional>
@@ -66,6 +67,20 @@ struct Mix1 {
     }
     return x;
   }
+  // Safeguarded Newton from the start x inside the bracket [lo, hi] with F(lo) <= u <= F(hi) (same stopping rule as
+  // quantile()); the tabulated inverse below calls it with a start accurate to ~1e-10, so it ends in 2 steps.
+  double newton(double u, double x, double lo, double hi) const {
+    for (int it = 0; it < 200; ++it) {
+      const double F = cdf(x) - u;
+      if (F > 0) hi = x; else lo = x;
+      const double d = pdf(x);
+      double nx = d > 0 ? x - F / d : 0.5 * (lo + hi);
+      if (!(nx > lo && nx < hi)) nx = 0.5 * (lo + hi);
+      if (std::abs(nx - x) <= 1e-14 * (1 + std::abs(x)) || hi - lo < 1e-14 * (1 + std::abs(x))) return nx;
+      x = nx;
+    }
+    return x;
+  }
   double mean() const { double s = 0; for (std::size_t k = 0; k < w.size(); ++k) s += w[k] * m[k]; return s; }
   double second() const { double s = 0; for (std::size_t k = 0; k < w.size(); ++k) s += w[k] * (m[k] * m[k] + v[k]); return s; }
   double fourth() const {
@@ -79,6 +94,64 @@ struct Mix1 {
     for (std::size_t k = 0; k < w.size(); ++k) s += w[k] * std::exp(-0.5 * om * om * v[k]) * std::cos(om * m[k]);
     return s;
   }
+};
+
+// Fast inverse CDF of a Mix1 for the quantile couplings (called once or more per draw): the CDF and density are
+// tabulated on a uniform grid over [min m_k - 12 sd_k, max m_k + 12 sd_k]; a draw u is located in its cell by
+// binary search, the cubic Hermite interpolant of the CDF in that cell is inverted (Newton on the cubic, no special
+// functions) and the result is polished by safeguarded Newton on the exact CDF (Mix1::newton, bracket = the cell),
+// so the answer agrees with Mix1::quantile to ~1e-14 relative while costing ~1 CDF evaluation instead of ~3-30.
+// u outside the tabulated range (|z| > 12 for every component) falls back to Mix1::quantile.
+class QuantileTable {
+ public:
+  QuantileTable() = default;
+  explicit QuantileTable(Mix1 mix, int cells = 8192) : m_(std::move(mix)) {
+    double lo = 1e300, hi = -1e300;
+    for (std::size_t k = 0; k < m_.w.size(); ++k) {
+      lo = std::min(lo, m_.m[k] - 12 * std::sqrt(m_.v[k]));
+      hi = std::max(hi, m_.m[k] + 12 * std::sqrt(m_.v[k]));
+    }
+    for (int i = 0; i <= cells; ++i) {
+      const double x = i == cells ? hi : lo + (hi - lo) * i / cells;
+      x_.push_back(x);
+      F_.push_back(m_.cdf(x));
+      f_.push_back(m_.pdf(x));
+    }
+  }
+  const Mix1& mix() const { return m_; }
+  double operator()(double u) const {
+    if (!(u > F_.front() && u < F_.back())) return m_.quantile(u);
+    const std::size_t j = static_cast<std::size_t>(std::upper_bound(F_.begin(), F_.end(), u) - F_.begin());
+    const std::size_t i = j - 1;  // F_[i] <= u < F_[j]
+    const double h = x_[j] - x_[i], dF = F_[j] - F_[i];
+    // Cubic Hermite H(s), s in [0, 1]: H(0) = F_i, H(1) = F_j, H'(0) = h f_i, H'(1) = h f_j.
+    const double a = h * f_[i], b = h * f_[j];
+    double s = dF > 0 ? (u - F_[i]) / dF : 0.5;
+    for (int it = 0; it < 8; ++it) {
+      const double s2 = s * s, s3 = s2 * s;
+      const double H = F_[i] + a * s + (3 * dF - 2 * a - b) * s2 + (a + b - 2 * dF) * s3;
+      const double dH = a + 2 * (3 * dF - 2 * a - b) * s + 3 * (a + b - 2 * dF) * s2;
+      if (!(dH > 0)) break;
+      const double ns = std::clamp(s - (H - u) / dH, 0.0, 1.0);
+      const bool done = std::abs(ns - s) < 1e-13;
+      s = ns;
+      if (done) break;
+    }
+    // One Newton step on the exact CDF; when it moves the start by <= 1e-10 (1 + |x|) the start was already in
+    // the quadratic regime, so the stepped point is accurate to ~1e-18 and is returned; otherwise full Newton.
+    double x = x_[i] + s * h;
+    const double F = m_.cdf(x) - u, d = m_.pdf(x);
+    if (d > 0) {
+      const double nx = x - F / d;
+      if (std::abs(nx - x) <= 1e-10 * (1 + std::abs(x)) && nx >= x_[i] && nx <= x_[j]) return nx;
+      if (nx > x_[i] && nx < x_[j]) x = nx;
+    }
+    return m_.newton(u, x, x_[i], x_[j]);
+  }
+
+ private:
+  Mix1 m_;
+  std::vector<double> x_, F_, f_;
 };
 
 // Gaussian mixture in d = 1 or 2 with explicit 2x2 algebra (no allocation per call; safe from many threads).
