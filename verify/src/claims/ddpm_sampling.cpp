@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <stdexcept>
 
 #include "samplers_util.hpp"
 
@@ -156,11 +157,59 @@ double reverse_step(Step k, const NoiseSchedule& s, int t, const SmallMix& m, do
   return std::clamp(y, -1e100, 1e100);  // diverging (wrong) samplers stay finite
 }
 
+// Per-step coefficients of reverse_step, tabulated once per (level, t) so the inner loop does no schedule look-ups:
+// y = cx x + cs score(x) + cd p(x) score(x) + sig z. They are the same algebra as reverse_step (which stays the
+// readable definition; coefficients_match() in make_sampler checks the two agree).
+struct StepCoef { double cx = 0, cs = 0, cd = 0, sig = 0; };
+
+StepCoef step_coef(Step k, const NoiseSchedule& s, int t) {
+  const double ab = s.alpha_bar(t), abp = s.alpha_bar(t - 1), a = s.alpha(t), b = s.beta(t);
+  StepCoef c;
+  const double rab = std::sqrt(1 - ab);  // eps = -rab * score
+  auto eps_coef = [&](double ce) { c.cs = -ce * rab; };
+  switch (k) {
+    case Step::ancestral_beta: c.cx = 1 / std::sqrt(a); eps_coef(-b / rab / std::sqrt(a)); c.sig = t > 1 ? std::sqrt(b) : 0.0; break;
+    case Step::ancestral_beta_tilde:
+      c.cx = 1 / std::sqrt(a); eps_coef(-b / rab / std::sqrt(a)); c.sig = t > 1 ? std::sqrt(s.beta_tilde(t)) : 0.0; break;
+    case Step::note_74: c.cx = std::sqrt(1 - b); c.cd = -b * b; c.sig = b; break;
+    case Step::ddpm_sigma0: c.cx = 1 / std::sqrt(a); eps_coef(-b / rab / std::sqrt(a)); break;
+    case Step::ddim:
+      c.cx = std::sqrt(abp) / std::sqrt(ab);
+      eps_coef(std::sqrt(1 - abp) - std::sqrt(abp) * rab / std::sqrt(ab));
+      break;
+    case Step::mut_noise_beta: c.cx = 1 / std::sqrt(a); eps_coef(-b / rab / std::sqrt(a)); c.sig = t > 1 ? b : 0.0; break;
+    case Step::mut_sign: c.cx = 1 / std::sqrt(a); eps_coef(b / rab / std::sqrt(a)); c.sig = t > 1 ? std::sqrt(b) : 0.0; break;
+    case Step::mut_eps_alpha:
+      c.cx = 1 / std::sqrt(a); eps_coef(-b / std::sqrt(1 - a) / std::sqrt(a)); c.sig = t > 1 ? std::sqrt(b) : 0.0; break;
+  }
+  return c;
+}
+
 LevelSampler make_sampler(const Setup& s, Step k) {
-  return [&s, k](Rng& r, LevelDraw& d) {
+  // coef[l][t], t = 1..T_l; checked against reverse_step at a few points of every level (a programming guard).
+  std::vector<std::vector<StepCoef>> coef(static_cast<std::size_t>(s.L));
+  for (int l = 0; l < s.L; ++l) {
+    const auto li = static_cast<std::size_t>(l);
+    const NoiseSchedule& sc = s.sch[li];
+    coef[li].resize(static_cast<std::size_t>(sc.T()) + 1);
+    for (int t = 1; t <= sc.T(); ++t) coef[li][static_cast<std::size_t>(t)] = step_coef(k, sc, t);
+    for (int t : {1, 2, sc.T() / 2, sc.T()})
+      for (double x : {-2.0, 0.3, 1.7}) {
+        const SmallMix& m = s.marg[li][static_cast<std::size_t>(t)];
+        const StepCoef& c = coef[li][static_cast<std::size_t>(t)];
+        P2 g;
+        const double dens = m.density_score({x, 0.0}, g);
+        const double y = c.cx * x + (c.cs + c.cd * dens) * g[0] + c.sig * 0.7;
+        const double ref = reverse_step(k, sc, t, m, x, 0.7);
+        if (!(std::abs(y - ref) <= 1e-9 * (1 + std::abs(ref))))
+          throw std::logic_error("ddpm_sampling: tabulated step coefficients disagree with reverse_step");
+      }
+  }
+  return [&s, k, coef = std::move(coef)](Rng& r, LevelDraw& d) {
     const int L = s.L, Tf = s.Tf;
     std::array<double, kMaxLevels> x{}, acc{};
     const bool noisy = stochastic(k);
+    const bool need_dens = k == Step::note_74;
     double xc = 0;
     if (noisy) {
       const double x0 = s.data.sample(r)[0], n = r.normal();
@@ -186,7 +235,12 @@ LevelSampler make_sampler(const Setup& s, Step k) {
         const int stride = 1 << (L - 1 - l);
         if ((i + 1) % stride) continue;
         const int t = (Tf - i - 1) / stride + 1;
-        x[li] = reverse_step(k, s.sch[li], t, s.marg[li][static_cast<std::size_t>(t)], x[li], acc[li] / std::sqrt(static_cast<double>(stride)));
+        const StepCoef& c = coef[li][static_cast<std::size_t>(t)];
+        P2 g;
+        const double dens = need_dens ? s.marg[li][static_cast<std::size_t>(t)].density_score({x[li], 0.0}, g)
+                                      : (g = s.marg[li][static_cast<std::size_t>(t)].score({x[li], 0.0}), 0.0);
+        const double y = c.cx * x[li] + (c.cs + c.cd * dens) * g[0] + c.sig * (acc[li] / std::sqrt(static_cast<double>(stride)));
+        x[li] = std::clamp(y, -1e100, 1e100);  // diverging (wrong) samplers stay finite
         acc[li] = 0;
       }
     }
