@@ -108,12 +108,16 @@ Figure histogram_figure(const MonteCarlo& mc, const std::string& name, const std
     hi = std::max(hi, target.m[k] + 4 * std::sqrt(target.v[k]));
   }
   Figure f{name, title, "x", "density", false, false, {}};
-  for (const auto& [fname, s] : forms)
+  for (const auto& form : forms) {
+    // Plain references, not structured bindings: clang 14 cannot capture a structured binding in a lambda.
+    const std::string& fname = form.first;
+    const LevelSampler& s = form.second;
     f.series.push_back(histogram_series(mc, "figure/" + fname, n, lo, hi, 60, fname, [&](Rng& r) {
       LevelDraw d;
       s(r, d);
       return d.x[L - 1][0];
     }));
+  }
   f.series.push_back(density_series(target, lo, hi, "exact target density"));
   return f;
 }
