@@ -296,21 +296,10 @@ int main(int argc, char** argv) {
       return cmd_mutants(mut_files, mo, mut_min);
     }
     // run
-    std::vector<std::string> paths;
-    if (files.empty()) files.push_back("cases");
-    for (const auto& f : files) {
-      std::error_code ec;
-      if (fs::is_directory(f, ec)) {
-        for (auto& p : find_case_files(f)) paths.push_back(p);
-      } else {
-        paths.push_back(f);
-      }
-    }
-    std::vector<CaseSpec> cases;
-    for (const auto& p : paths) cases.push_back(load_case(p));
+    std::vector<CaseSpec> cases = load_cases(files);
     RunOptions opt;
     if (seed >= 0) opt.seed = static_cast<std::uint64_t>(seed);
-    opt.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+    opt.threads = threads > 0 ? threads : default_threads();
     opt.alpha = alpha;
     opt.include_mutants = mutants;
     ReportOptions ropt = parse_formats(formats);
