@@ -1,4 +1,5 @@
 #pragma once
+#include <sstream>
 // Helpers shared by the families eps_prefactor, snr_identity, tweedie and score_matching (one author).
 // They compute oracle quantities and estimator plumbing only; nothing here decides a verdict.
 #include <algorithm>
@@ -13,6 +14,14 @@
 #include "verify/montecarlo.hpp"
 
 namespace verify::claims::denoising {
+
+// A number for check labels and notes, 6 significant digits.
+inline std::string num_label(double v) {
+  std::ostringstream os;
+  os.precision(6);
+  os << v;
+  return os.str();
+}
 
 // log N(x; m, v I): the definition of the isotropic Gaussian density, evaluated at a sampled point.
 inline double log_normal_iso(const Vec& x, const Vec& m, double v) {

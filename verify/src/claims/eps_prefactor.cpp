@@ -31,13 +31,6 @@ namespace {
 
 using namespace denoising;
 
-std::string fmt(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
-}
-
 // Model variance sigma_t^2 from the case ("beta_tilde" default).
 double model_variance(const CaseSpec& c, int t) {
   if (t == 1)
@@ -132,13 +125,13 @@ ClaimOutput note002(const CaseSpec& c, const MonteCarlo& mc) {
     });
     const double L = m.estimates[0].mean, E = m.estimates[1].mean;
     for (std::size_t i = 0; i < fs.size(); ++i) {
-      Check ch = equality_check(fs[i].form, "t=" + std::to_string(t) + ", sigma_t^2=" + fmt(st.sigma2),
+      Check ch = equality_check(fs[i].form, "t=" + std::to_string(t) + ", sigma_t^2=" + num_label(st.sigma2),
                                 "(L_{t-1} - C_t) - lambda E||eps - eps_theta||^2 in nats (paired on the same draws)",
                                 m.estimates[2 + i], 0.0, L, "the loss L_{t-1} - C_t itself");
-      ch.notes.push_back("L_{t-1} - C_t = " + fmt(L) + " +- " + fmt(m.estimates[0].std_error) +
-                         " nats (C_t = " + fmt(st.C) + "); E||eps - eps_theta||^2 = " + fmt(E) + "; lambda = " +
-                         fmt(fs[i].lambda) + "; measured (L - C)/E = " + fmt(L / E) + "; lambda / true lambda = " +
-                         fmt(fs[i].lambda / true_lambda(s, t, st.sigma2)));
+      ch.notes.push_back("L_{t-1} - C_t = " + num_label(L) + " +- " + num_label(m.estimates[0].std_error) +
+                         " nats (C_t = " + num_label(st.C) + "); E||eps - eps_theta||^2 = " + num_label(E) + "; lambda = " +
+                         num_label(fs[i].lambda) + "; measured (L - C)/E = " + num_label(L / E) + "; lambda / true lambda = " +
+                         num_label(fs[i].lambda / true_lambda(s, t, st.sigma2)));
       if (fs[i].form.rfind("mutant:", 0) == 0)
         mutants.offer(std::move(ch), std::abs(fs[i].lambda / true_lambda(s, t, st.sigma2) - 1));
       else
@@ -187,7 +180,7 @@ ClaimOutput note003(const CaseSpec& c, const MonteCarlo& mc) {
       });
     });
     const double w = note003_weight(s, t);
-    const std::string label = "t=" + std::to_string(t) + ", sigma_t^2=" + fmt(st.sigma2);
+    const std::string label = "t=" + std::to_string(t) + ", sigma_t^2=" + num_label(st.sigma2);
     // Step 5 at fixed t: R_a / R_b = 1 (the proportionality constant does not depend on the model).
     {
       const double Aa = m.estimates[0].mean, Ba = m.estimates[1].mean, Ab = m.estimates[2].mean, Bb = m.estimates[3].mean;
@@ -195,7 +188,7 @@ ClaimOutput note003(const CaseSpec& c, const MonteCarlo& mc) {
       const Estimate e = delta_method(m, q, {q / Aa, -q / Ba, -q / Ab, q / Bb});
       Check ch = equality_check("as_written_step5", label,
                                 "ratio of (L-C)/(w_t E||eps-eps_theta||^2) between two eps models (dimensionless)", e, 1.0);
-      ch.notes.push_back("model a: 1.1 eps* + b, model b: 0.8 eps* + 0.6 b; L_a - C = " + fmt(Aa) + ", L_b - C = " + fmt(Ab));
+      ch.notes.push_back("model a: 1.1 eps* + b, model b: 0.8 eps* + 0.6 b; L_a - C = " + num_label(Aa) + ", L_b - C = " + num_label(Ab));
       out.push_back(std::move(ch));
     }
     const Estimate Ra = ratio_R(m, 0, w, 4);
@@ -206,8 +199,8 @@ ClaimOutput note003(const CaseSpec& c, const MonteCarlo& mc) {
       e.std_error *= 2 * st.sigma2;
       e.std_dev *= 2 * st.sigma2;
       Check ch = equality_check("corrected", label, "2 sigma_t^2 (L-C)/(w_t E||eps-eps_theta||^2) (dimensionless)", e, 1.0);
-      ch.notes.push_back("measured (L-C)/(w_t E||.||^2) = " + fmt(Ra.mean) + " +- " + fmt(Ra.std_error) +
-                         " vs 1/(2 sigma_t^2) = " + fmt(1 / (2 * st.sigma2)));
+      ch.notes.push_back("measured (L-C)/(w_t E||.||^2) = " + num_label(Ra.mean) + " +- " + num_label(Ra.std_error) +
+                         " vs 1/(2 sigma_t^2) = " + num_label(1 / (2 * st.sigma2)));
       out.push_back(std::move(ch));
     }
     at.push_back({t, st.sigma2, Ra});
@@ -222,7 +215,7 @@ ClaimOutput note003(const CaseSpec& c, const MonteCarlo& mc) {
     const std::string label = "t=" + std::to_string(a.t) + " vs t=" + std::to_string(ref);
     const std::string qty = "R(t)/R(ref), R = (L-C)/(w_t E||eps-eps_theta||^2) (dimensionless)";
     Check w6 = equality_check("as_written_step6", label, qty, q, 1.0);
-    w6.notes.push_back("R(t) = " + fmt(a.R.mean) + ", R(ref) = " + fmt(r->R.mean) +
+    w6.notes.push_back("R(t) = " + num_label(a.R.mean) + ", R(ref) = " + num_label(r->R.mean) +
                        "; the table weight misses 1/(2 sigma_t^2), which varies with t");
     out.push_back(std::move(w6));
     out.push_back(equality_check("corrected_step6", label, qty, q, r->sigma2 / a.sigma2));
@@ -268,10 +261,10 @@ ClaimOutput weight_profile(const CaseSpec& c, const MonteCarlo&) {
       if (w[i] < w[imin]) imin = i;
       if (i > 0 && w[i] < w[i - 1]) ++ndec;
     }
-    return "weight at t=2: " + fmt(w[static_cast<std::size_t>(2 - first_t)]) + ", t=" + std::to_string(T / 2) + ": " +
-           fmt(w[static_cast<std::size_t>(T / 2 - first_t)]) + ", t=" + std::to_string(T) + ": " + fmt(w.back()) +
-           "; largest at t=" + std::to_string(first_t + static_cast<int>(imax)) + " (" + fmt(w[imax]) +
-           "), smallest at t=" + std::to_string(first_t + static_cast<int>(imin)) + " (" + fmt(w[imin]) + "); " +
+    return "weight at t=2: " + num_label(w[static_cast<std::size_t>(2 - first_t)]) + ", t=" + std::to_string(T / 2) + ": " +
+           num_label(w[static_cast<std::size_t>(T / 2 - first_t)]) + ", t=" + std::to_string(T) + ": " + num_label(w.back()) +
+           "; largest at t=" + std::to_string(first_t + static_cast<int>(imax)) + " (" + num_label(w[imax]) +
+           "), smallest at t=" + std::to_string(first_t + static_cast<int>(imin)) + " (" + num_label(w[imin]) + "); " +
            std::to_string(ndec) + " of " + std::to_string(w.size() - 1) + " steps decrease";
   };
   struct W {
@@ -305,8 +298,8 @@ ClaimOutput weight_profile(const CaseSpec& c, const MonteCarlo&) {
                                 "median loss weight on ||eps - eps_theta||^2 (nats per unit squared error), exact",
                                 Estimate::exact(hi), lo);
       ch.kind = TestKind::at_least;
-      ch.notes.push_back(w.what + ": upper-half median " + fmt(hi) + ", lower-half median " + fmt(lo) + " (ratio " +
-                         fmt(hi / lo) + ")");
+      ch.notes.push_back(w.what + ": upper-half median " + num_label(hi) + ", lower-half median " + num_label(lo) + " (ratio " +
+                         num_label(hi / lo) + ")");
       out.push_back(std::move(ch));
     }
     const auto [lo, hi] = halves(*w.w, w.first_t);
@@ -314,8 +307,8 @@ ClaimOutput weight_profile(const CaseSpec& c, const MonteCarlo&) {
                               "mean loss weight on ||eps - eps_theta||^2 (nats per unit squared error), exact",
                               Estimate::exact(hi), lo);
     ch.kind = TestKind::at_least;
-    ch.notes.push_back(w.what + ": upper-half mean " + fmt(hi) + ", lower-half mean " + fmt(lo) + " (ratio " +
-                       fmt(hi / lo) + ")");
+    ch.notes.push_back(w.what + ": upper-half mean " + num_label(hi) + ", lower-half mean " + num_label(lo) + " (ratio " +
+                       num_label(hi / lo) + ")");
     ch.notes.push_back(describe(*w.w, w.first_t));
     out.push_back(std::move(ch));
   }

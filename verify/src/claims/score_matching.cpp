@@ -24,13 +24,6 @@ namespace {
 
 using namespace denoising;
 
-std::string fmt(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
-}
-
 ClaimOutput independence(const CaseSpec& c, const MonteCarlo& mc) {
   const auto& s = c.require_schedule();
   const auto& mix = c.require_mixture();
@@ -100,8 +93,8 @@ ClaimOutput independence(const CaseSpec& c, const MonteCarlo& mc) {
       Check ch = equality_check("corrected", tl + names[i + 1] + " vs " + names[0],
                                 "J(s_k) - J(s_0), J(s) = E||grad log p_t - s||^2 - E||grad log q(x_t|x_0) - s||^2",
                                 m.estimates[i], 0.0, scale, scale_name);
-      ch.notes.push_back("J(s=0) = E||S||^2 - E||c||^2 = " + fmt(cval) + " +- " + fmt(cse) +
-                         " (the constant; E||c||^2 = d/(1-alpha_bar_t) = " + fmt(c2) + ")");
+      ch.notes.push_back("J(s=0) = E||S||^2 - E||c||^2 = " + num_label(cval) + " +- " + num_label(cse) +
+                         " (the constant; E||c||^2 = d/(1-alpha_bar_t) = " + num_label(c2) + ")");
       out.push_back(std::move(ch));
       if (c.include_mutants)
         picker.offer(equality_check("mutant:constant = E||c||^2 - E||S||^2 (sign flipped)", tl + names[i + 1],
@@ -121,8 +114,8 @@ ClaimOutput independence(const CaseSpec& c, const MonteCarlo& mc) {
       Check ch = equality_check("as_written", tl + names[i] + " vs " + names[0],
                                 "J'(s_k) - J'(s_0), J'(s) = (E||grad log p_t - s||)^2 - (E||grad log q(x_t|x_0) - s||)^2",
                                 delta_method(m, val, g), 0.0, std::max(term(i), term(0)), scale_name);
-      ch.notes.push_back("J'(" + names[i] + ") = " + fmt(a(i) * a(i) - b(i) * b(i)) + ", J'(s=0) = " +
-                         fmt(a(0) * a(0) - b(0) * b(0)));
+      ch.notes.push_back("J'(" + names[i] + ") = " + num_label(a(i) * a(i) - b(i) * b(i)) + ", J'(s=0) = " +
+                         num_label(a(0) * a(0) - b(0) * b(0)));
       out.push_back(std::move(ch));
     }
     for (std::size_t mu = 0; mu < nm; ++mu)

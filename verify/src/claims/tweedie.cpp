@@ -27,16 +27,9 @@ namespace {
 
 using namespace denoising;
 
-std::string fmt(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
-}
-
 std::string vec_str(const Vec& v) {
   std::string s = "(";
-  for (Eigen::Index i = 0; i < v.size(); ++i) s += (i ? ", " : "") + fmt(v[i]);
+  for (Eigen::Index i = 0; i < v.size(); ++i) s += (i ? ", " : "") + num_label(v[i]);
   return s + ")";
 }
 
@@ -71,7 +64,7 @@ ClaimOutput general(const CaseSpec& c, const MonteCarlo& mc) {
       const std::string qty = "E[mu_z | z]_i";
       const Estimate& e = est[static_cast<std::size_t>(i)];
       Check ch = equality_check("as_written", lab, qty, e, z[i] + corr[i], scale, sname);
-      ch.notes.push_back("exact mixture posterior mean " + fmt(exact[i]) + "; Sigma_z is non-isotropic (full matrix)");
+      ch.notes.push_back("exact mixture posterior mean " + num_label(exact[i]) + "; Sigma_z is non-isotropic (full matrix)");
       if (pi == 0 && i == 0)
         ch.notes.push_back("k = rank(Sigma_z) = " + std::to_string(Eigen::FullPivLU<Mat>(Sigma).rank()) + " = d = " +
                            std::to_string(d) + " for this positive-definite Sigma_z; the normaliser is constant in z "
@@ -130,7 +123,7 @@ ClaimOutput ddpm(const CaseSpec& c, const MonteCarlo& mc) {
           return e;
         };
         const double tsz = std::abs(xt[i]) + (1 - ab) * std::abs(S[i]);
-        const std::string note = "exact posterior mean E[x0|x_t]_i = " + fmt(exact[i]);
+        const std::string note = "exact posterior mean E[x0|x_t]_i = " + num_label(exact[i]);
         // 4.2: sqrt(ab) E[x0|x_t] = x_t + (1-ab) S.
         Check a = equality_check("marginal_score", lab, "sqrt(alpha_bar_t) E[x_0|x_t]_i", lin(0, sab),
                                  xt[i] + (1 - ab) * S[i], tsz, "size of the terms |x_t,i| + (1-alpha_bar_t)|S_i|");

@@ -9,6 +9,26 @@
 
 namespace verify::report {
 
+// Escapes text for HTML/XML. For XML attributes (junit) also apostrophes and newlines, and control characters
+// other than tab become spaces (they are not allowed in XML 1.0).
+inline std::string escape_markup(const std::string& s, bool attribute = false) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': if (attribute) out += "&apos;"; else out += ch; break;
+      case '\n': if (attribute) out += "&#10;"; else out += ch; break;
+      default:
+        if (attribute && static_cast<unsigned char>(ch) < 0x20 && ch != '\t') out += ' ';
+        else out += ch;
+    }
+  }
+  return out;
+}
+
 inline std::string num(double x, int digits = 6) {
   if (std::isnan(x)) return "n/a";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";

@@ -4,25 +4,14 @@
 
 #include <sstream>
 
+#include "format.hpp"
 #include "verify/report_document.hpp"
 
 namespace verify::report {
 
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
+std::string esc(const std::string& s) { return escape_markup(s); }
 
 std::string text(const Text& t) {
   std::string out;

@@ -9,23 +9,7 @@ namespace verify {
 
 namespace {
 
-std::string xml(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\n': out += "&#10;"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t') out += ' ';
-        else out += ch;
-    }
-  }
-  return out;
-}
+std::string xml(const std::string& s) { return report::escape_markup(s, true); }
 
 std::string numbers(const CheckResult& c) {
   using namespace report;
