@@ -444,8 +444,13 @@ CaseSpec case_from(const toml::table& root, const std::string& path) {
   {
     Reader s(path, sub_table(r, root, "source"), "source");
     (void)r.node("source");
-    s.only({"note", "section"});
-    c.source = {s.string("note"), s.string("section")};
+    s.only({"note", "section", "line"});
+    c.source = {s.string("note"), s.string("section"), 0};
+    if (s.has("line")) {
+      const auto line = s.integer("line");
+      if (line < 1 || line > 1'000'000) s.fail("line", "must be a line number in 1..1000000");
+      c.source.line = static_cast<int>(line);
+    }
   }
   {
     (void)r.node("budget");

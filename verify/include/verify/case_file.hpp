@@ -17,6 +17,7 @@ namespace verify {
 struct Source {
   std::string note;     // file name under the notes folder
   std::string section;  // section heading or number in that note
+  int line = 0;         // line of the note where the statement appears (0: not given); orders the errata
 };
 
 struct CaseSpec {
