@@ -6,11 +6,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <set>
 #include <toml++/toml.h>
 
 #include "verify/claim.hpp"
 #include "verify/errors.hpp"
+#include "verify/formula/formula_case.hpp"
 
 namespace fs = std::filesystem;
 
@@ -144,7 +146,7 @@ toml::table parse_text(const std::string& text, const std::string& path) {
   }
 }
 
-toml::table parse(const std::string& path) {
+toml::table parse(const std::string& path, std::string* text_out = nullptr) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path, "", "file does not exist");
   if (fs::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a file");
@@ -155,6 +157,7 @@ toml::table parse(const std::string& path) {
   std::string text((std::istreambuf_iterator<char>(probe)), std::istreambuf_iterator<char>());
   if (probe.bad()) throw InputError(path, "", "cannot be read");
   if (text.size() > (16u << 20)) throw InputError(path, "", "file is larger than 16 MiB");
+  if (text_out) *text_out = text;
   return parse_text(text, path);
 }
 
@@ -392,12 +395,12 @@ NoiseSchedule load_schedule_file(const std::string& path) {
 }
 
 namespace {
-CaseSpec case_from(const toml::table& root, const std::string& path);
+CaseSpec case_from(const toml::table& root, const std::string& path, const std::string& text);
 }
 
 // The comment lines before the first TOML line (blank lines inside the block are kept as paragraph breaks).
-static std::string leading_comment(const std::string& path) {
-  std::ifstream in(path);
+static std::string leading_comment(const std::string& text) {
+  std::istringstream in(text);
   std::string line, out;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -415,22 +418,33 @@ static std::string leading_comment(const std::string& path) {
   return out;
 }
 
-CaseSpec load_case(const std::string& path) { return case_from(parse(path), path); }
+CaseSpec load_case(const std::string& path) {
+  std::string text;
+  const toml::table root = parse(path, &text);
+  return case_from(root, path, text);
+}
 
 CaseSpec load_case_from_string(const std::string& text, const std::string& path) {
-  return case_from(parse_text(text, path), path);
+  return case_from(parse_text(text, path), path, text);
 }
 
 namespace {
-CaseSpec case_from(const toml::table& root, const std::string& path) {
+CaseSpec case_from(const toml::table& root, const std::string& path, const std::string& text) {
   register_all_claims();
   Reader r(path, root, "");
-  r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect"});
+  // A case names a claim registered in C++, or writes its formulas in LaTeX (no `claim`): docs/formulas.md.
+  const bool formula_case = !root.contains("claim");
+  if (formula_case)
+    r.only({"description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
+            "macros", "define", "grid", "model", "models", "forms", "mutants"});
+  else
+    r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect"});
   CaseSpec c;
   c.path = path;
   c.name = fs::path(path).stem().string();
-  c.claim = r.string("claim");
-  const ClaimInfo* info = Registry::instance().find(c.claim);
+  static const ClaimInfo formula_info{"", "formula", "", {}, {{"margin", "allowed relative discrepancy of \\approx"}}, false, false, {}};
+  c.claim = formula_case ? "" : r.string("claim");
+  const ClaimInfo* info = formula_case ? &formula_info : Registry::instance().find(c.claim);
   if (!info) {
     std::vector<std::string> names;
     for (const auto& ci : Registry::instance().all()) names.push_back(ci.name);
@@ -438,7 +452,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path) {
                         did_you_mean(c.claim, names).substr(std::string("unknown key").size()));
   }
   c.description = r.string_or("description", "");
-  c.comment = leading_comment(path);
+  c.comment = leading_comment(text);
   c.statement = r.string("statement");
   if (c.statement.find_first_not_of(" \t\r\n") == std::string::npos) r.fail("statement", "must not be empty");
   {
@@ -512,6 +526,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path) {
     for (const auto& [k, v] : pt) params[std::string(k.str())] = param_value(p, v, std::string(k.str()), 0);
   }
   c.params = Params(path, std::move(params));
+  if (formula_case) formula::read_formula_tables(c, path, &root, text);
   return c;
 }
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "verify/claim.hpp"
 #include "verify/errors.hpp"
+#include "verify/formula/formula_case.hpp"
 #include "verify/interrupt.hpp"
 
 namespace verify {
@@ -31,13 +32,13 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
     throw_if_interrupted();
     if (options.progress) options.progress(case_index++, cases.size(), c.name);
     c.include_mutants = options.include_mutants;
-    const ClaimInfo* info = Registry::instance().find(c.claim);
-    if (!info) throw InputError(c.path, "claim", "'" + c.claim + "' is not a registered claim");
+    const ClaimInfo* info = c.formula ? nullptr : Registry::instance().find(c.claim);
+    if (!info && !c.formula) throw InputError(c.path, "claim", "'" + c.claim + "' is not a registered claim");
     const MonteCarlo mc(options.seed.value_or(c.seed), options.threads, c.name, c.sampling);
     const auto start = std::chrono::steady_clock::now();
     std::vector<Check> checks;
     try {
-      ClaimOutput produced_output = info->run(c, mc);
+      ClaimOutput produced_output = c.formula ? formula::run_formula_case(c, mc) : info->run(c, mc);
       checks = std::move(produced_output.checks);
       if (!produced_output.figures.empty()) out.figures.push_back({c.name, std::move(produced_output.figures)});
     } catch (const InputError&) {
@@ -73,7 +74,7 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
       if (!produced.count(form)) {
         std::string forms;
         for (const auto& f : produced) forms += " " + f;
-        throw InputError(c.path, "expect." + form, "claim " + c.claim + " produces no form '" + form + "' (it produces:" + forms + ")");
+        throw InputError(c.path, "expect." + form, (c.formula ? "the case" : "claim " + c.claim) + " produces no form '" + form + "' (it produces:" + forms + ")");
       }
   }
   if (options.progress) options.progress(cases.size(), cases.size(), "");

@@ -65,6 +65,7 @@ double z_of(const Check& c) {
 }  // namespace
 
 double refutation_p(const Check& c) {
+  if (c.exact) return c.exact_difference > Check::exact_threshold ? 0.0 : 1.0;
   const double z = z_of(c);
   if (!std::isfinite(z)) return std::isnan(z) ? 1.0 : (z > 0 ? 0.0 : 1.0);
   return c.kind == TestKind::equality ? two_sided_p(z) : upper_p(z);
@@ -86,6 +87,28 @@ std::vector<Assessment> assess(const std::vector<Check>& checks, const std::vect
     const Check& c = checks[i];
     Assessment& a = out[i];
     const double se = combined_se(c), scale = check_scale(c);
+    if (c.exact) {
+      // Decided by exact arithmetic: no sampling error, so no power question; the resolution is the threshold.
+      a.z = c.exact_difference > Check::exact_threshold ? std::numeric_limits<double>::infinity() : 0.0;
+      a.p_value = p[i];
+      a.alpha = level[i];
+      a.discrepancy = c.estimate.mean - c.reference;
+      a.relative_discrepancy = a.discrepancy / scale;
+      a.min_detectable = Check::exact_threshold * scale;
+      a.min_detectable_relative = Check::exact_threshold;
+      std::ostringstream w;
+      if (c.exact_difference > Check::exact_threshold) {
+        a.verdict = Verdict::refuted;
+        w << "exact: relative " << (c.kind == TestKind::equality ? "difference " : "violation ") << c.exact_difference
+          << " in 50-digit arithmetic";
+      } else {
+        a.verdict = Verdict::holds;
+        w << "exact: relative " << (c.kind == TestKind::equality ? "difference " : "violation ") << c.exact_difference
+          << " <= " << Check::exact_threshold << " in 50-digit arithmetic";
+      }
+      a.reason = w.str();
+      continue;
+    }
     a.z = z_of(c);
     a.p_value = p[i];
     a.alpha = level[i];

@@ -2,6 +2,7 @@
 // A case file: one scenario for one registered claim. See cases/README.md for the schema.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,16 @@
 #include "verify/verdict.hpp"
 
 namespace verify {
+
+namespace formula {
+struct FormulaCase;
+}
+
+// One form of a case as the report prints it: its name, its LaTeX (empty for forms defined in C++) and its role
+// (as_written, corrected, reading, mutant, step).
+struct FormSpec {
+  std::string name, latex, role;
+};
 
 struct Source {
   std::string note;     // file name under the notes folder
@@ -41,6 +52,9 @@ struct CaseSpec {
   // Set by the runner for `verify mutants` / --mutants: claims then also emit deliberately wrong variants
   // of their formulas as forms named "mutant:<what was broken>", each of which must be refuted.
   bool include_mutants = false;
+  // Formula cases (no `claim`): the forms written in LaTeX in the case file, and what the checks need of them.
+  std::vector<FormSpec> forms;
+  std::shared_ptr<const formula::FormulaCase> formula;
 
   const GaussianMixture& require_mixture() const;
   const NoiseSchedule& require_schedule() const;

@@ -158,6 +158,97 @@ class MonteCarlo {
     double cov(std::size_t i, std::size_t j) const { return covariance[i * estimates.size() + j]; }
   };
 
+  // A chunk of up to kChunk draws handed to a vectorised integrand with several outputs (the formula evaluator).
+  // Call lane(j) for j = 0, 1, ..., size() - 1, in order, before drawing lane j's numbers from rng(): under rqmc it
+  // loads lane j's quasi-random point; otherwise it does nothing. block() and first() name the draws (for records
+  // kept per block, e.g. the worst residuals, which stay deterministic under any thread count).
+  class Lanes {
+   public:
+    Rng& rng() { return *rng_; }
+    std::size_t size() const { return n_; }
+    std::uint64_t block() const { return block_; }
+    std::size_t first() const { return first_; }
+    bool mirrored() const { return mirrored_; }
+    void lane(std::size_t) {
+      if (q_) rng_->set_qmc(q_->next(), dims_);
+    }
+
+   private:
+    friend class MonteCarlo;
+    Rng* rng_ = nullptr;
+    QmcPoints* q_ = nullptr;
+    unsigned dims_ = 0;
+    std::size_t n_ = 0, first_ = 0;
+    std::uint64_t block_ = 0;
+    bool mirrored_ = false;
+  };
+
+  // Means of k outputs of a vectorised integrand: f(Lanes&, double* out) writes output i of lane j to
+  // out[i * lanes.size() + j]. Same blocks, streams, methods and determinism as means(); estimates of plain and
+  // antithetic runs carry the doubling trace.
+  template <class F>
+  Multi means_lanes(std::string_view stream, std::size_t n, std::size_t k, F&& f) const {
+    const std::uint64_t sid = this->stream(stream);
+    const bool anti = sampling_.method == Method::antithetic, rqmc = sampling_.method == Method::rqmc;
+    const std::size_t R = rqmc ? sampling_.randomisations : 1, D = sampling_.qmc_dims;
+    const std::size_t per = rqmc ? std::max<std::size_t>(1, n / R) : anti ? std::max<std::size_t>(1, n / 2) : n;
+    const std::size_t bpr = (per + kBlock - 1) / kBlock;
+    const std::vector<std::uint64_t> shifts = rqmc ? qmc_shifts(sid) : std::vector<std::uint64_t>{};
+    std::vector<BlockMulti> partial(R * bpr, BlockMulti(k));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+    for (std::size_t b = 0; b < R * bpr; ++b) {
+      if (interrupted()) continue;
+      const std::size_t r = b / bpr, j = b % bpr;
+      Rng rng(seed_, sid, b);
+      std::unique_ptr<QmcPoints> q;
+      if (rqmc) q = std::make_unique<QmcPoints>(static_cast<unsigned>(D), j * kBlock, shifts.data() + r * D);
+      const std::size_t count = std::min(kBlock, per - j * kBlock);
+      std::vector<double> out(k * kChunk), mirrored(anti ? k * kChunk : 0), rows(k * kChunk);
+      for (std::size_t first = 0; first < count; first += kChunk) {
+        const std::size_t c = std::min(kChunk, count - first);
+        Lanes L;
+        L.rng_ = &rng;
+        L.q_ = q.get();
+        L.dims_ = static_cast<unsigned>(D);
+        L.n_ = c;
+        L.first_ = first;
+        L.block_ = b;
+        if (anti) {
+          Rng mirror = rng;
+          mirror.set_mirror(true);
+          f(L, out.data());
+          Lanes M = L;
+          M.rng_ = &mirror;
+          M.mirrored_ = true;
+          f(M, mirrored.data());
+          for (std::size_t i = 0; i < k * c; ++i) out[i] = 0.5 * (out[i] + mirrored[i]);
+        } else {
+          f(L, out.data());
+        }
+        for (std::size_t l = 0; l < c; ++l)
+          for (std::size_t i = 0; i < k; ++i) rows[l * k + i] = out[i * c + l];
+        partial[b].add_rows(rows.data(), c);
+      }
+    }
+    if (rqmc) return finish_rqmc_multi(partial, R, bpr, k);
+    BlockMulti total(k);
+    std::vector<std::vector<TracePoint>> traces(k);
+    for (std::size_t b = 0; b < partial.size(); ++b) {
+      total.merge(partial[b]);
+      if (((b + 1) & b) == 0 || b + 1 == partial.size())
+        for (std::size_t i = 0; i < k; ++i) {
+          const Estimate e = Estimate::from_moments(total.m[i]);
+          traces[i].push_back({e.samples, e.mean, e.std_error});
+        }
+    }
+    Multi res = total.finish();
+    for (std::size_t i = 0; i < k; ++i) {
+      res.estimates[i].trace = std::move(traces[i]);
+      res.estimates[i].method = anti ? "antithetic" : "plain";
+    }
+    return res;
+  }
+
   template <class F>
   Multi means(std::string_view stream, std::size_t n, std::size_t k, F&& f) const {
     if (sampling_.method == Method::antithetic) return means_antithetic(stream, n, k, f);

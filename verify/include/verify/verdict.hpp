@@ -34,6 +34,13 @@ struct Check {
   double scale = 0;
   std::string scale_name;
   std::vector<std::string> notes;  // extra facts for the report (e.g. "t=1: beta_tilde_1 = 0")
+  // Decided exactly, not statistically: an identity evaluated in 50-digit arithmetic (or an equation between random
+  // quantities checked draw by draw, doubtful draws re-evaluated in 50 digits). exact_difference is the relative
+  // difference that arithmetic found (for inequalities: the relative violation, > 0 when violated); it refutes
+  // when above exact_threshold. p is then 0 or 1.
+  bool exact = false;
+  double exact_difference = 0;
+  static constexpr double exact_threshold = 1e-25;
 };
 
 // What the statistics say about one check, given its own false-alarm level.

@@ -1,0 +1,82 @@
+#pragma once
+// The meaning of a formula: a typed expression over the vocabulary (schedule quantities, the forward model's
+// random variables, the exact oracle, named distributions, user definitions). Built from a syntax tree by
+// resolve.hpp; evaluated by evaluate.hpp over blocks of Monte Carlo draws (double) or one draw in 50-digit
+// arithmetic; turned into checks by checks.hpp.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "verify/formula/syntax.hpp"
+
+namespace verify::formula {
+
+enum class Type { index, scalar, vector, matrix, distribution };
+std::string to_string(Type t);
+
+struct Expr;
+using ExprPtr = std::shared_ptr<const Expr>;
+struct Dist;
+using DistPtr = std::shared_ptr<const Dist>;
+
+enum class Op {
+  // leaves
+  number,      // value (text keeps the literal for exact arithmetic)
+  pi,          // 3.14159...
+  data,        // a [define] number, vector or matrix (values in `data`, row-major)
+  index_var,   // text: "t" (the grid's step), "T", "d", or a bound summation index (id)
+  schedule,    // text: beta | alpha | alpha_bar | beta_tilde | sigma2 | snr | coef_x0 | coef_xt; args[0] = step
+  random,      // the model's random variables: text "x" (args[0] = step), "eps" (args[0] = step), "z", "W" (args[0])
+  bound,       // a variable bound by an expectation, a KL or an integral (id); type scalar or vector
+  identity,    // I (d x d)
+  // arithmetic (index, scalar, vector and matrix operands as their types allow)
+  add, sub, neg, mul, div, pow, log, exp, sqrt, abs, norm, dot, det, trace, inverse, transpose, max_op, min_op,
+  // the exact oracle and named distributions
+  log_density,  // log of dists[0]'s density at args[0]
+  score,        // gradient of log dists[0] with respect to its variable, at args[0]
+  post_mean,    // E[text | x_step = at] exactly: text "x0" | "eps"; args[0] = step, args[1] = at (the value of x_step)
+  // aggregation
+  sum, prod,    // over the bound index `id` from args[0] to args[1] of args[2]
+  expect,       // E over the bound variables (ids in `bound_ids`, laws in `dists`) of args[0]
+  integral,     // \int over the scalar bound variable `id` of args[0], from args[1] to args[2] (numbers or +-inf)
+  const_term,   // "+ const": an unknown constant
+};
+
+struct Expr {
+  Op op = Op::number;
+  Type type = Type::scalar;
+  int dim = 1;            // length of a vector, size of a square matrix
+  std::string text;       // see Op
+  double value = 0;       // number
+  std::vector<double> data;
+  std::vector<ExprPtr> args;
+  std::vector<DistPtr> dists;
+  std::vector<int> bound_ids;
+  int id = -1;            // bound variable / index id
+  // Facts used by the checks: does it depend on the model's random variables outside any expectation (random),
+  // does it contain an expectation that needs Monte Carlo (mc), does it need the forward chain (chain).
+  bool random = false, mc = false;
+  Pos pos;
+  std::string latex;  // the LaTeX it came from (for messages and reports)
+};
+
+// A law with a density and a sampler. Parameters are expressions (possibly random: a conditional law).
+struct Dist {
+  enum class Kind {
+    gaussian,      // N(mean, cov): cov a scalar variance (isotropic) or a matrix
+    data,          // the case's mixture
+    marginal,      // q(x_s): the mixture diffused to step `step`
+    posterior_x0,  // q(x_0 | x_s = given): the exact mixture posterior
+    reverse,       // q(x_{s-1} | x_s = given): the exact reverse step (a mixture for mixture data)
+  };
+  Kind kind = Kind::gaussian;
+  ExprPtr mean, cov, step, given;
+  int dim = 1;
+  std::string latex;
+};
+
+// Canonical text of an expression (bound ids renumbered in order of appearance): equal meaning, equal key.
+std::string canonical(const Expr& e);
+std::string canonical(const Dist& d);
+
+}  // namespace verify::formula

@@ -1,0 +1,522 @@
+// Reading a formula case's tables: [macros], [define], [grid], [model] / [[models]], [forms], [mutants], and the
+// statement itself (a relation, or a derivation: lines separated by \\). Every formula is parsed and resolved here,
+// so a bad formula stops the run before anything is computed, with file:line:column.
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "verify/case_file.hpp"
+#include "verify/errors.hpp"
+#include "verify/formula/formula_case.hpp"
+
+namespace verify::formula {
+
+std::string locate(const Where& w, const Pos& p) {
+  int line = w.line, col = w.column;
+  for (std::size_t i = 0; i < p.offset && i < w.text.size(); ++i) {
+    if (w.text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col) + ": ";
+}
+
+namespace {
+
+struct Reader {
+  const std::string& file;
+  const std::string& text;
+  std::vector<std::string> lines;
+
+  Reader(const std::string& f, const std::string& t) : file(f), text(t) {
+    std::stringstream ss(t);
+    std::string l;
+    while (std::getline(ss, l)) lines.push_back(l);
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const { throw InputError(file, key, why); }
+
+  // The position of a string value's first character, from its TOML source position and delimiter.
+  Where where(const toml::node& n, const std::string& key, const std::string& value) const {
+    Where w;
+    w.file = file;
+    w.key = key;
+    w.text = value;
+    const auto& src = n.source();
+    w.line = static_cast<int>(src.begin.line);
+    w.column = static_cast<int>(src.begin.column);
+    const std::size_t li = static_cast<std::size_t>(w.line - 1);
+    if (li < lines.size()) {
+      const std::string& L = lines[li];
+      const std::size_t c = static_cast<std::size_t>(w.column - 1);
+      if (L.compare(c, 3, "'''") == 0 || L.compare(c, 3, "\"\"\"") == 0) {
+        if (c + 3 >= L.size() || L.find_first_not_of(" \t\r", c + 3) == std::string::npos) {
+          ++w.line;  // TOML drops a newline right after the opening delimiter
+          w.column = 1;
+        } else {
+          w.column += 3;
+        }
+      } else {
+        w.column += 1;
+      }
+    }
+    return w;
+  }
+
+  [[noreturn]] void latex_fail(const Where& w, const LatexError& e) const {
+    std::string msg = locate(w, e.pos()) + e.reason();
+    if (!e.fragment().empty()) msg += " (at '" + e.fragment() + "')";
+    if (!e.suggestion().empty()) msg += "; did you mean '" + e.suggestion() + "'?";
+    throw InputError(file, w.key, msg);
+  }
+};
+
+std::string str_of(const Reader& r, const toml::node& n, const std::string& key) {
+  if (auto s = n.as_string()) return s->get();
+  r.fail(key, "expected a LaTeX string");
+}
+
+// A [define] value: number, vector, matrix, or LaTeX.
+Definition definition_of(const Reader& r, const std::string& key_text, const toml::node& n, const std::string& key,
+                         const MacroTable& macros) {
+  Where kw;
+  kw.file = r.file;
+  kw.key = key;
+  kw.text = key_text;
+  NodePtr lhs;
+  try {
+    lhs = parse_formula(key_text, macros);
+  } catch (const LatexError& e) {
+    r.fail(key, "the key '" + key_text + "' is not a symbol: " + e.reason());
+  }
+  Definition d;
+  try {
+    d = definition_key(*lhs);
+  } catch (const LatexError& e) {
+    r.fail(key, e.reason());
+  }
+  d.origin = key;
+  auto number_of = [&](const toml::node& x, const std::string& k) {
+    double v;
+    if (auto i = x.as_integer()) v = static_cast<double>(i->get());
+    else if (auto f = x.as_floating_point()) v = f->get();
+    else r.fail(k, "expected a number");
+    if (!std::isfinite(v)) r.fail(k, "value is not finite (NaN or Inf)");
+    return v;
+  };
+  if (n.is_integer() || n.is_floating_point()) {
+    if (d.kind == Definition::Kind::function) r.fail(key, "a function needs a LaTeX body");
+    d.kind = Definition::Kind::value;
+    d.values = {number_of(n, key)};
+    if (d.squared && d.values[0] < 0) r.fail(key, "'" + key_text + "' is a square: it cannot be negative");
+    return d;
+  }
+  if (auto a = n.as_array()) {
+    if (d.kind == Definition::Kind::function) r.fail(key, "a function needs a LaTeX body");
+    if (d.squared) r.fail(key, "only a scalar can be defined by its square");
+    if (a->empty()) r.fail(key, "array is empty");
+    d.kind = Definition::Kind::value;
+    if (a->get(0)->is_array()) {
+      const std::size_t rows = a->size();
+      for (std::size_t i = 0; i < rows; ++i) {
+        auto row = a->get(i)->as_array();
+        if (!row || row->size() != rows) r.fail(key + "[" + std::to_string(i) + "]", "a matrix must be square, " + std::to_string(rows) + " entries per row");
+        for (std::size_t j = 0; j < rows; ++j) d.values.push_back(number_of(*row->get(j), key + "[" + std::to_string(i) + "][" + std::to_string(j) + "]"));
+      }
+      d.rows = d.cols = static_cast<int>(rows);
+    } else {
+      for (std::size_t i = 0; i < a->size(); ++i) d.values.push_back(number_of(*a->get(i), key + "[" + std::to_string(i) + "]"));
+      d.rows = static_cast<int>(a->size());
+    }
+    if (d.rows > 256) r.fail(key, "dimension above the limit 256");
+    return d;
+  }
+  if (auto s = n.as_string()) {
+    const Where w = r.where(n, key, s->get());
+    try {
+      d.body = parse_formula(s->get(), macros);
+    } catch (const LatexError& e) {
+      r.latex_fail(w, e);
+    }
+    if (d.body->kind == Kind::relation) r.fail(key, "a definition is an expression, not a relation");
+    if (d.kind != Definition::Kind::function) d.kind = Definition::Kind::expression;
+    return d;
+  }
+  r.fail(key, "expected a number, an array (vector or matrix) or a LaTeX string");
+}
+
+bool is_x_key(const std::string& k, const std::string& step) { return k == "x_{" + step + "}" || k == "x_" + step; }
+
+}  // namespace
+
+void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_ptr, const std::string& file_text) {
+  const toml::table& root = *static_cast<const toml::table*>(root_ptr);
+  Reader r(path, file_text);
+  auto fc = std::make_shared<FormulaCase>();
+  // Macros: a table of \name = body, or a string of \newcommand definitions.
+  MacroTable macros;
+  if (const toml::node* m = root.get("macros")) {
+    if (auto t = m->as_table()) {
+      for (const auto& [k, v] : *t) {
+        const std::string name(k.str());
+        auto s = v.as_string();
+        if (!s) r.fail("macros." + name, "expected the macro's body as a string");
+        try {
+          macros[name] = macro_from_body(name, s->get());
+        } catch (const LatexError& e) {
+          r.fail("macros." + name, e.reason());
+        }
+      }
+    } else if (auto s = m->as_string()) {
+      try {
+        macros = parse_macro_definitions(s->get());
+      } catch (const LatexError& e) {
+        r.latex_fail(r.where(*m, "macros", s->get()), e);
+      }
+    } else {
+      r.fail("macros", "expected a table (\\E = '\\mathbb{E}') or a string of \\newcommand lines");
+    }
+  }
+  // Base context: dimension, schedule, mixture, definitions.
+  Context base;
+  base.schedule = c.schedule ? &*c.schedule : nullptr;
+  base.mixture = c.mixture ? &*c.mixture : nullptr;
+  base.dim = c.mixture ? c.mixture->dim() : 0;
+  auto read_defines = [&](const toml::table& t, const std::string& prefix, Context& ctx, const std::set<std::string>& skip) {
+    for (const auto& [k, v] : t) {
+      const std::string key_text(k.str());
+      if (skip.count(key_text)) continue;
+      const std::string key = prefix + "'" + key_text + "'";
+      Definition d = definition_of(r, key_text, v, key, macros);
+      if (d.kind == Definition::Kind::value && d.rows > 0) {
+        if (ctx.dim == 0) ctx.dim = d.rows;
+        else if (d.rows != ctx.dim)
+          r.fail(key, "dimension " + std::to_string(d.rows) + " differs from the case's dimension " + std::to_string(ctx.dim));
+      }
+      if (key_text == "d" && d.kind == Definition::Kind::value && d.rows == 0) {
+        const double dv = d.values[0];
+        if (dv != std::floor(dv) || dv < 1 || dv > 256) r.fail(key, "the dimension d must be an integer in 1..256");
+        if (ctx.dim != 0 && ctx.dim != static_cast<int>(dv)) r.fail(key, "d differs from the dimension of the case's vectors");
+        ctx.dim = static_cast<int>(dv);
+        continue;
+      }
+      ctx.defines[d.key] = d;
+    }
+  };
+  if (const toml::node* dn = root.get("define")) {
+    auto t = dn->as_table();
+    if (!t) r.fail("define", "expected a table of symbol = value");
+    read_defines(*t, "define.", base, {});
+  }
+  // [model]: the reverse model's variance.
+  auto read_sigma2 = [&](const toml::table& t, const std::string& key, Context& ctx) {
+    if (const toml::node* s = t.get("sigma2")) {
+      if (auto str = s->as_string()) {
+        if (str->get() != "beta" && str->get() != "beta_tilde")
+          r.fail(key + ".sigma2", "expected \"beta\", \"beta_tilde\" or a positive number");
+        ctx.sigma2 = str->get();
+      } else if (s->is_number()) {
+        const double v = s->is_integer() ? static_cast<double>(s->as_integer()->get()) : s->as_floating_point()->get();
+        if (!(v > 0) || !std::isfinite(v)) r.fail(key + ".sigma2", "must be positive");
+        std::ostringstream os;
+        os.precision(17);
+        os << v;
+        ctx.sigma2 = os.str();
+      } else {
+        r.fail(key + ".sigma2", "expected \"beta\", \"beta_tilde\" or a number");
+      }
+    }
+  };
+  if (const toml::node* mn = root.get("model")) {
+    auto t = mn->as_table();
+    if (!t) r.fail("model", "expected a table");
+    for (const auto& [k, v] : *t)
+      if (k.str() != "sigma2") r.fail("model." + std::string(k.str()), "unknown key (the [model] table takes sigma2; put definitions in [define])");
+    read_sigma2(*t, "model", base);
+  }
+  // [grid]
+  std::vector<long> ts;
+  std::vector<std::pair<std::string, std::vector<std::vector<double>>>> grid_vals;  // name -> values
+  std::vector<std::vector<double>> xt_vals, x0_vals;
+  if (const toml::node* gn = root.get("grid")) {
+    auto t = gn->as_table();
+    if (!t) r.fail("grid", "expected a table");
+    for (const auto& [k, v] : *t) {
+      const std::string name(k.str()), key = "grid.'" + name + "'";
+      if (name == "t") {
+        if (auto s = v.as_string()) {
+          if (s->get() != "all") r.fail("grid.t", "expected a list of steps, or \"all\"");
+          fc->all_t = true;
+          continue;
+        }
+        auto a = v.as_array();
+        std::vector<long> vals;
+        if (v.is_integer()) vals.push_back(v.as_integer()->get());
+        else if (a) {
+          for (std::size_t i = 0; i < a->size(); ++i) {
+            auto iv = a->get(i)->as_integer();
+            if (!iv) r.fail("grid.t[" + std::to_string(i) + "]", "a step must be an integer");
+            vals.push_back(iv->get());
+          }
+        } else {
+          r.fail("grid.t", "expected a list of steps, or \"all\"");
+        }
+        if (vals.empty()) r.fail("grid.t", "array is empty");
+        if (!c.schedule) r.fail("grid.t", "steps need a [schedule] in the case");
+        for (long s : vals)
+          if (s < 1 || s > c.schedule->T()) r.fail("grid.t", "t = " + std::to_string(s) + " is outside 1.." + std::to_string(c.schedule->T()));
+        ts = vals;
+        continue;
+      }
+      auto a = v.as_array();
+      if (!a || a->empty()) r.fail(key, "expected a non-empty list of values (one check per value)");
+      std::vector<std::vector<double>> vals;
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const toml::node& e = *a->get(i);
+        std::vector<double> one;
+        auto num = [&](const toml::node& x, const std::string& kk) {
+          double d;
+          if (auto iv = x.as_integer()) d = static_cast<double>(iv->get());
+          else if (auto fv = x.as_floating_point()) d = fv->get();
+          else r.fail(kk, "expected a number");
+          if (!std::isfinite(d)) r.fail(kk, "value is not finite (NaN or Inf)");
+          return d;
+        };
+        if (auto ea = e.as_array())
+          for (std::size_t j = 0; j < ea->size(); ++j) one.push_back(num(*ea->get(j), key + "[" + std::to_string(i) + "][" + std::to_string(j) + "]"));
+        else one.push_back(num(e, key + "[" + std::to_string(i) + "]"));
+        vals.push_back(one);
+      }
+      NodePtr lhs;
+      try {
+        lhs = parse_formula(name, macros);
+      } catch (const LatexError& e) {
+        r.fail(key, "not a symbol: " + e.reason());
+      }
+      Definition d;
+      try {
+        d = definition_key(*lhs);
+      } catch (const LatexError& e) {
+        r.fail(key, e.reason());
+      }
+      if (is_x_key(d.key, "t") || d.key == "x_{#}") {
+        if (!d.generic_index.empty() && d.generic_index != "t") r.fail(key, "only x_t and x_0 can be pinned");
+        xt_vals = vals;
+      } else if (is_x_key(d.key, "0")) {
+        x0_vals = vals;
+      } else {
+        grid_vals.push_back({d.key, vals});
+        Definition gd;
+        gd.kind = Definition::Kind::value;
+        gd.values = vals[0];
+        gd.rows = vals[0].size() > 1 ? static_cast<int>(vals[0].size()) : 0;
+        gd.key = d.key;
+        base.grid[d.key] = gd;
+      }
+    }
+  }
+  if (base.dim == 0) {
+    for (const auto& v : {xt_vals, x0_vals})
+      if (!v.empty()) base.dim = static_cast<int>(v[0].size());
+  }
+  if (base.dim == 0) base.dim = 1;
+  for (const auto& v : {xt_vals, x0_vals})
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (static_cast<int>(v[i].size()) != base.dim)
+        r.fail("grid", "a pinned point has " + std::to_string(v[i].size()) + " coordinates; the data have dimension " + std::to_string(base.dim));
+  // [params]: margin for \approx.
+  if (c.params.has("margin")) {
+    fc->approx_margin = c.params.positive("margin");
+  }
+  // Models.
+  if (const toml::node* ms = root.get("models")) {
+    auto arr = ms->as_array();
+    if (!arr || arr->empty()) r.fail("models", "expected [[models]] tables (each with a name and its definitions)");
+    if (arr->size() > 16) r.fail("models", "at most 16 models");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      auto t = arr->get(i)->as_table();
+      const std::string key = "models[" + std::to_string(i) + "]";
+      if (!t) r.fail(key, "expected a table");
+      FormulaModel fm;
+      fm.context = base;
+      const toml::node* nm = t->get("name");
+      if (!nm || !nm->is_string()) r.fail(key + ".name", "each model needs a name");
+      fm.name = nm->as_string()->get();
+      if (!names.insert(fm.name).second) r.fail(key + ".name", "two models named '" + fm.name + "'");
+      read_sigma2(*t, key, fm.context);
+      read_defines(*t, key + ".", fm.context, {"name", "sigma2"});
+      fc->models.push_back(std::move(fm));
+    }
+  } else {
+    FormulaModel fm;
+    fm.context = base;
+    fc->models.push_back(std::move(fm));
+  }
+  // Forms: the statement (a relation, or a derivation), [forms], [mutants].
+  const toml::node& st = *root.get("statement");
+  const std::string statement = st.as_string()->get();
+  const Where sw = r.where(st, "statement", statement);
+  NodePtr stmt;
+  const bool derivation = statement.find("\\\\") != std::string::npos;
+  if (derivation) {
+    Derivation dv;
+    try {
+      dv = parse_derivation(statement, macros);
+    } catch (const LatexError& e) {
+      r.latex_fail(sw, e);
+    }
+    for (const auto& l : dv.lines) fc->lines.push_back(to_latex(*l));
+    fc->line_relations = dv.relations;
+    for (std::size_t i = 1; i < dv.lines.size(); ++i) {
+      FormulaForm f;
+      f.name = "line_" + std::to_string(i + 1);
+      f.role = "step";
+      f.step = static_cast<int>(i + 1);
+      Node rel;
+      rel.kind = Kind::relation;
+      rel.text = dv.relations[i - 1];
+      rel.seps = {dv.relations[i - 1]};
+      rel.args = {dv.lines[i - 1], dv.lines[i]};
+      rel.begin = dv.lines[i]->begin;
+      rel.end = dv.lines[i]->end;
+      f.tree = std::make_shared<const Node>(rel);
+      f.latex = to_latex(rel);
+      f.where = sw;
+      fc->forms.push_back(f);
+    }
+  } else {
+    try {
+      stmt = parse_formula(statement, macros);
+    } catch (const LatexError& e) {
+      r.latex_fail(sw, e);
+    }
+    if (stmt->kind != Kind::relation) r.fail("statement", locate(sw, stmt->begin) + "the statement must be a relation (lhs = rhs, lhs \\le rhs, ...)");
+    FormulaForm f;
+    f.name = "as_written";
+    f.role = "as_written";
+    f.tree = stmt;
+    f.latex = statement;
+    f.where = sw;
+    fc->forms.push_back(f);
+  }
+  auto read_forms = [&](const char* table, bool mutants) {
+    const toml::node* n = root.get(table);
+    if (!n) return;
+    auto t = n->as_table();
+    if (!t) r.fail(table, "expected a table of name = LaTeX");
+    for (const auto& [k, v] : *t) {
+      const std::string name(k.str()), key = std::string(table) + "." + name;
+      const std::string text = str_of(r, v, key);
+      const Where w = r.where(v, key, text);
+      NodePtr tree;
+      try {
+        tree = parse_formula(text, macros);
+      } catch (const LatexError& e) {
+        r.latex_fail(w, e);
+      }
+      if (tree->kind != Kind::relation) {
+        // A right-hand side alone replaces the statement's.
+        if (!stmt) r.fail(key, "with a derivation as the statement, a form must be a whole relation (lhs = rhs)");
+        Node rel = *stmt;
+        rel.args = {stmt->args[0], tree};
+        tree = std::make_shared<const Node>(rel);
+      }
+      FormulaForm f;
+      f.name = mutants ? "mutant:" + name : name;
+      f.role = mutants ? "mutant" : (name.rfind("corrected", 0) == 0 ? "corrected" : "reading");
+      f.mutant = mutants;
+      f.tree = tree;
+      f.latex = to_latex(*tree);
+      f.where = w;
+      if (name == "as_written" || name.rfind("line_", 0) == 0) r.fail(key, "'" + name + "' is reserved for the statement");
+      fc->forms.push_back(f);
+    }
+  };
+  read_forms("forms", false);
+  read_forms("mutants", true);
+  // Resolve every form under every model (errors point into the file).
+  for (auto& m : fc->models) {
+    for (const auto& f : fc->forms) {
+      try {
+        m.relations.push_back(resolve_relation(*f.tree, m.context));
+      } catch (const LatexError& e) {
+        r.latex_fail(f.where, e);
+      }
+    }
+  }
+  // Does any form use t? Then the grid must give it.
+  bool uses_t = false;
+  for (const auto& m : fc->models)
+    for (const auto& rel : m.relations)
+      for (const ExprPtr& side : {rel.lhs, rel.rhs}) {
+        std::function<void(const Expr&)> go = [&](const Expr& e) {
+          if (e.op == Op::index_var && e.text == "t" && e.id < 0) uses_t = true;
+          if (e.op == Op::random && (e.text == "eps" || e.text == "x")) uses_t = uses_t || e.text == "eps";
+          for (const auto& a : e.args)
+            if (a) go(*a);
+          for (const auto& d : e.dists)
+            for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
+              if (p) go(*p);
+        };
+        go(*side);
+      }
+  if (uses_t && ts.empty() && !fc->all_t) r.fail("grid.t", "the formulas use t: give the steps to check, [grid] t = [...] (or \"all\")");
+  if (fc->all_t) {
+    if (!c.schedule) r.fail("grid.t", "\"all\" needs a [schedule]");
+    for (long s = 1; s <= c.schedule->T(); ++s) ts.push_back(s);
+  }
+  if (ts.empty()) ts.push_back(0);
+  // The grid: steps x pinned points x other values (Cartesian product).
+  std::size_t combos = ts.size() * std::max<std::size_t>(1, xt_vals.size()) * std::max<std::size_t>(1, x0_vals.size());
+  for (const auto& [k, v] : grid_vals) combos *= v.size();
+  if (combos > 100000) r.fail("grid", "more than 100000 grid points");
+  for (long t : ts) {
+    std::vector<GridPoint> pts(1);
+    pts[0].t = t;
+    if (t > 0) pts[0].label = "t=" + std::to_string(t);
+    auto extend = [&](const std::string& name, const std::vector<std::vector<double>>& vals, int which) {
+      std::vector<GridPoint> next;
+      for (const auto& p : pts)
+        for (const auto& v : vals) {
+          GridPoint q = p;
+          std::ostringstream os;
+          os.precision(6);
+          os << name << "=";
+          if (v.size() > 1) os << "(";
+          for (std::size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
+          if (v.size() > 1) os << ")";
+          q.label += (q.label.empty() ? "" : ", ") + os.str();
+          if (which == 0) q.xt = v;
+          else if (which == 1) q.x0 = v;
+          else q.values["grid:" + name] = v;
+          next.push_back(q);
+        }
+      pts = next;
+    };
+    if (!xt_vals.empty()) extend("x_t", xt_vals, 0);
+    if (!x0_vals.empty()) extend("x_0", x0_vals, 1);
+    for (const auto& [k, v] : grid_vals) extend(k, v, 2);
+    for (auto& p : pts) fc->grid.push_back(p);
+  }
+  // Expected verdicts must name forms that exist.
+  for (const auto& [form, v] : c.expect) {
+    const bool known = std::any_of(fc->forms.begin(), fc->forms.end(), [&](const FormulaForm& f) { return f.name == form; });
+    if (!known) {
+      std::string names;
+      for (const auto& f : fc->forms)
+        if (!f.mutant) names += " " + f.name;
+      r.fail("expect." + form, "no form '" + form + "' in this case (its forms:" + names + ")");
+    }
+  }
+  for (const auto& f : fc->forms)
+    if (!f.mutant && !c.expect.count(f.name))
+      r.fail("expect", "no expected verdict for form '" + f.name + "': record the verdict you measured");
+  for (const auto& f : fc->forms) c.forms.push_back({f.name, f.latex, f.role});
+  c.formula = fc;
+}
+
+}  // namespace verify::formula

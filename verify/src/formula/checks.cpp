@@ -1,0 +1,895 @@
+// From resolved relations to checks, following the semantics stated in docs/formulas.md:
+//  - both sides deterministic: evaluated in double and in 50-digit arithmetic; decided exactly;
+//  - sides that are functions of expectations (no free random variable): Monte Carlo estimates of every distinct
+//    expectation on the same draws, the outer function evaluated at the means, its SE by the delta method;
+//  - a side with free random variables: the equation must hold on every draw; both sides are evaluated on the
+//    draws, and the worst draws are re-evaluated in 50 digits to tell rounding from a real difference. When a side
+//    contains an expectation estimated inside the draw (a KL of conditional laws), the claim is tested in mean:
+//    E[lhs - rhs] = 0 (a per-draw identity implies it; most wrong formulas break it).
+//  - \propto: one ratio lhs / rhs across the grid points; + const: one difference lhs - rhs across the models;
+//    \approx: equivalence within [params] margin; inequalities one-sided.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "evaluate.hpp"
+#include "verify/case_file.hpp"
+#include "verify/claim.hpp"
+#include "verify/errors.hpp"
+#include "verify/formula/formula_case.hpp"
+#include "verify/montecarlo.hpp"
+
+namespace verify::formula {
+
+namespace {
+
+std::string num(double v) {
+  std::ostringstream os;
+  os.precision(6);
+  os << v;
+  return os.str();
+}
+
+template <class F>
+void visit(const Expr& e, F&& f) {
+  f(e);
+  for (const auto& a : e.args)
+    if (a) visit(*a, f);
+  for (const auto& d : e.dists)
+    for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
+      if (p) visit(*p, f);
+}
+
+bool contains(const Expr& e, Op op) {
+  bool found = false;
+  visit(e, [&](const Expr& x) { found = found || x.op == op; });
+  return found;
+}
+
+bool uses_bound_index(const Expr& e) {
+  bool found = false;
+  visit(e, [&](const Expr& x) { found = found || (x.op == Op::index_var && x.id >= 0); });
+  return found;
+}
+
+// Top-level expectations of a side (not nested in another expectation), in order of appearance.
+void top_expectations(const Expr& e, std::vector<const Expr*>& out) {
+  if (e.op == Op::expect) {
+    out.push_back(&e);
+    return;
+  }
+  for (const auto& a : e.args)
+    if (a) top_expectations(*a, out);
+}
+
+// Nested expectations are estimated by one sample inside each draw: that is unbiased only where they enter
+// linearly. Refuse them under a nonlinear operation.
+void check_linear_inner(const Expr& e, bool under_nonlinear, bool inside_expect, const FormulaForm& form) {
+  const bool nonlinear = e.op == Op::log || e.op == Op::exp || e.op == Op::sqrt || e.op == Op::pow || e.op == Op::abs ||
+                         e.op == Op::norm || e.op == Op::dot || e.op == Op::det || e.op == Op::inverse || e.op == Op::prod;
+  if (e.op == Op::expect && inside_expect && under_nonlinear)
+    throw InputError(form.where.file, form.where.key,
+                     locate(form.where, e.pos) + "a nonlinear function of an inner expectation cannot be estimated from one draw: "
+                                                 "rewrite it, or fix the conditioning variables in [grid]");
+  for (std::size_t i = 0; i < e.args.size(); ++i) {
+    if (!e.args[i]) continue;
+    const bool nl = under_nonlinear || nonlinear || (e.op == Op::div && i == 1) ||
+                    (e.op == Op::mul && e.args[0]->random && e.args[1]->random);
+    check_linear_inner(*e.args[i], nl && (inside_expect || e.op == Op::expect), inside_expect || e.op == Op::expect, form);
+  }
+}
+
+enum class FormKind { deterministic, expectations, per_draw, per_draw_noisy };
+
+FormKind classify(const Relation& r) {
+  const Expr& L = *r.lhs;
+  const Expr& R = *r.rhs;
+  if (!L.random && !R.random) return (L.mc || R.mc) ? FormKind::expectations : FormKind::deterministic;
+  if (contains(L, Op::expect) || contains(R, Op::expect)) return FormKind::per_draw_noisy;
+  return FormKind::per_draw;
+}
+
+// Law dimensions of a bound variable's noise: (uniforms, normals).
+std::pair<int, int> slot_size(const Dist& d) {
+  switch (d.kind) {
+    case Dist::Kind::gaussian: return {0, d.dim};
+    case Dist::Kind::data:
+    case Dist::Kind::marginal:
+    case Dist::Kind::posterior_x0:
+    case Dist::Kind::reverse: return {1, d.dim};
+  }
+  return {0, d.dim};
+}
+
+std::vector<double> to_doubles(const Val<mp50>& v) {
+  std::vector<double> out;
+  for (const auto& x : v.v) out.push_back(static_cast<double>(x));
+  return out;
+}
+
+template <class T>
+void setup_world(World<T>& w, const CaseSpec& c, const FormulaModel& m, const GridPoint& g) {
+  w.t = g.t;
+  w.dim = m.context.dim;
+  w.schedule = ScheduleT<T>(c.schedule ? &*c.schedule : nullptr, m.context.sigma2);
+  w.mixture = c.mixture ? &*c.mixture : nullptr;
+  if (c.mixture) w.data = MixtureT<T>(*c.mixture);
+  for (const auto& [k, v] : g.values) {
+    std::vector<T> tv;
+    for (double x : v) tv.push_back(T(x));
+    w.grid[k] = tv;
+  }
+  for (double x : g.xt) w.pinned_xt.push_back(T(x));
+  for (double x : g.x0) w.pinned_x0.push_back(T(x));
+}
+
+struct Worst {  // a draw with its inputs, for the 50-digit replay
+  double residual = -1;  // relative residual (equalities) or relative violation (inequalities)
+  double lhs = 0, rhs = 0;
+  std::vector<double> main, extra;
+};
+
+struct PerDrawRecord {
+  std::vector<Worst> worst;  // per form
+  std::vector<double> max_abs;  // per form: largest |side| seen (the scale)
+  std::vector<std::size_t> draws;
+};
+
+// The relative residual of one lane: |L - R| / max(|L|, |R|, tiny) for equalities (norms for vectors); the
+// relative violation (L - R) / max(|L|, |R|, tiny) for <= (and R - L for >=).
+template <class T>
+T residual(const Val<T>& L, const Val<T>& R, int lane, const std::string& op, T* mag) {
+  using std::abs;
+  using std::sqrt;
+  const int w = std::max(L.width, R.width);
+  T dl = T(0), nl = T(0), nr = T(0);
+  for (int c = 0; c < w; ++c) {
+    const T a = L.at(L.width == 1 ? 0 : c, lane), b = R.at(R.width == 1 ? 0 : c, lane);
+    dl += (a - b) * (a - b);
+    nl += a * a;
+    nr += b * b;
+  }
+  const T m = std::max(sqrt(nl), sqrt(nr));
+  *mag = m;
+  const T denom = m > T(1e-300) ? m : T(1e-300);
+  if (op == "=") return sqrt(dl) / denom;
+  const T a = L.at(0, lane), b = R.at(0, lane);
+  if (op == "<=") return (a - b) / denom;
+  if (op == ">=") return (b - a) / denom;
+  if (op == "<") return a >= b ? (a - b) / denom + T(1e-24) : (a - b) / denom;  // equality violates a strict inequality
+  if (op == ">") return b >= a ? (b - a) / denom + T(1e-24) : (b - a) / denom;
+  return sqrt(dl) / denom;
+}
+
+TestKind test_kind(const std::string& op) {
+  if (op == "<=" || op == "<") return TestKind::at_most;
+  if (op == ">=" || op == ">") return TestKind::at_least;
+  if (op == "approx") return TestKind::equivalence;
+  return TestKind::equality;
+}
+
+class CaseRunner {
+ public:
+  CaseRunner(const CaseSpec& c, const MonteCarlo& mc) : c_(c), fc_(*c.formula), mc_(mc) {}
+
+  ClaimOutput run() {
+    std::vector<Check> out;
+    // \propto forms collect one ratio per grid point; compared after the loop.
+    std::map<std::size_t, std::vector<std::pair<Estimate, std::string>>> ratios;  // form*models + m -> per grid point
+    for (std::size_t gi = 0; gi < fc_.grid.size(); ++gi) run_point(fc_.grid[gi], out, ratios);
+    for (auto& [key, rs] : ratios) {
+      const std::size_t f = key / fc_.models.size(), m = key % fc_.models.size();
+      const FormulaForm& form = fc_.forms[f];
+      if (form.mutant && !c_.include_mutants) continue;
+      if (rs.size() < 2)
+        throw InputError(c_.path, form.where.key, "'\\propto' compares lhs / rhs across grid points: give at least two in [grid]");
+      for (std::size_t i = 1; i < rs.size(); ++i) {
+        Check ch;
+        ch.form = form.name;
+        ch.label = rs[i].second + " vs " + rs[0].second + model_suffix(m);
+        ch.quantity = "ratio lhs / rhs (one constant across the grid)";
+        ch.estimate = rs[i].first;
+        ch.reference = rs[0].first.mean;
+        ch.reference_se = rs[0].first.std_error;
+        if (rs[i].first.method == "exact" && rs[0].first.method == "exact") {
+          ch.exact = true;
+          ch.exact_difference = std::abs(rs[i].first.mean - rs[0].first.mean) / std::max({std::abs(rs[0].first.mean), std::abs(rs[i].first.mean), 1e-300});
+        }
+        out.push_back(std::move(ch));
+      }
+    }
+    return ClaimOutput(std::move(out));
+  }
+
+ private:
+  const CaseSpec& c_;
+  const FormulaCase& fc_;
+  const MonteCarlo& mc_;
+
+  std::string model_suffix(std::size_t m) const {
+    return fc_.models.size() > 1 && !fc_.models[m].name.empty() ? ", model " + fc_.models[m].name : "";
+  }
+  bool active(std::size_t f) const { return !fc_.forms[f].mutant || c_.include_mutants; }
+
+  [[noreturn]] void eval_fail(std::size_t f, const EvalError& e, const GridPoint& g) const {
+    const FormulaForm& form = fc_.forms[f];
+    throw InputError(c_.path, form.where.key, locate(form.where, e.pos()) + e.what() + (g.label.empty() ? "" : " (" + g.label + ")"));
+  }
+
+  // ---------- the noise plan of one grid point
+  struct PlanInfo {
+    Plan plan;
+    std::map<std::string, int> slot_of_law;  // canonical law -> index into plan.bound
+    std::map<int, int> id_to_slot;           // bound id -> plan.bound index
+  };
+
+  void plan_expr(const Expr& e, Evaluator<double>& ev, PlanInfo& pi, bool extra, long T) {
+    visit(e, [&](const Expr& x) {
+      if (x.op == Op::random) {
+        if (x.text == "z") {
+          pi.plan.z = true;
+          return;
+        }
+        if (x.text == "W") {
+          pi.plan.chain = true;
+          pi.plan.x0 = true;
+          pi.plan.chain_steps = static_cast<int>(std::max<long>(pi.plan.chain_steps, uses_bound_index(*x.args[0]) ? T : safe_index(ev, *x.args[0])));
+          return;
+        }
+        long s;
+        if (uses_bound_index(*x.args[0])) {
+          pi.plan.chain = true;
+          pi.plan.chain_steps = static_cast<int>(T);
+          pi.plan.x0 = true;
+          return;
+        }
+        s = safe_index(ev, *x.args[0]);
+        const long t = ev_t_;
+        if (x.text == "x") {
+          if (s == 0) pi.plan.x0 = true;
+          else if (s == t) pi.plan.x0 = pi.plan.eps = true;
+          else if (s == t - 1) pi.plan.x0 = pi.plan.eps = pi.plan.xprev = true;
+          else {
+            pi.plan.chain = true;
+            pi.plan.x0 = true;
+            pi.plan.chain_steps = static_cast<int>(std::max<long>(pi.plan.chain_steps, s));
+          }
+        } else if (x.text == "eps") {
+          if (s == t) pi.plan.x0 = pi.plan.eps = true;
+          else {
+            pi.plan.chain = true;
+            pi.plan.x0 = true;
+            pi.plan.chain_steps = static_cast<int>(std::max<long>(pi.plan.chain_steps, s));
+          }
+        }
+      }
+      if (x.op == Op::expect)
+        for (std::size_t i = 0; i < x.bound_ids.size(); ++i) {
+          const std::string key = canonical(*x.dists[i]);
+          auto it = pi.slot_of_law.find(key);
+          if (it == pi.slot_of_law.end()) {
+            const auto [u, n] = slot_size(*x.dists[i]);
+            pi.plan.bound.push_back({x.bound_ids[i], u, n, extra});
+            it = pi.slot_of_law.emplace(key, static_cast<int>(pi.plan.bound.size()) - 1).first;
+          }
+          pi.id_to_slot[x.bound_ids[i]] = it->second;
+        }
+    });
+  }
+  long ev_t_ = 0;
+  long safe_index(Evaluator<double>& ev, const Expr& e) {
+    try {
+      return ev.index(e);
+    } catch (const EvalError&) {
+      return 0;
+    }
+  }
+
+  // ---------- one grid point
+  void run_point(const GridPoint& g, std::vector<Check>& out,
+                 std::map<std::size_t, std::vector<std::pair<Estimate, std::string>>>& ratios) {
+    const std::size_t M = fc_.models.size(), F = fc_.forms.size();
+    std::vector<World<double>> worlds(M);
+    for (std::size_t m = 0; m < M; ++m) setup_world(worlds[m], c_, fc_.models[m], g);
+    ev_t_ = g.t;
+    // Plan: the real forms first, then the mutants' extra laws.
+    PlanInfo pi;
+    pi.plan.dim = fc_.models[0].context.dim;
+    pi.plan.pin_xt = !g.xt.empty();
+    pi.plan.pin_x0 = !g.x0.empty();
+    const long T = c_.schedule ? c_.schedule->T() : 0;
+    Noise empty_noise;
+    for (const bool mutants : {false, true})
+      for (std::size_t m = 0; m < M; ++m)
+        for (std::size_t f = 0; f < F; ++f) {
+          if (fc_.forms[f].mutant != mutants || !active(f)) continue;
+          Evaluator<double> ev(worlds[m], pi.plan, empty_noise, 1);
+          plan_expr(*fc_.models[m].relations[f].lhs, ev, pi, mutants, T);
+          plan_expr(*fc_.models[m].relations[f].rhs, ev, pi, mutants, T);
+        }
+    if (pi.plan.pin_x0) pi.plan.x0 = false;
+    if (pi.plan.chain && pi.plan.pin_xt) throw InputError(c_.path, "grid", "x_t is pinned but the formulas need the whole forward chain");
+    if (pi.plan.chain) pi.plan.eps = pi.plan.xprev = false;
+    // The noise layout: each distinct law is one slot; every bound variable of that law reads the same numbers.
+    Plan plan = pi.plan;
+    const std::vector<Plan::Bound> slots = pi.plan.bound;
+    {
+      int main_off = 0, extra_off = 0;
+      if (plan.x0) main_off += 1 + plan.dim;
+      main_off += plan.chain ? plan.chain_steps * plan.dim : (plan.eps ? plan.dim : 0) + (plan.xprev ? plan.dim : 0);
+      if (plan.z) main_off += plan.dim;
+      std::vector<int> slot_offset(slots.size());
+      for (std::size_t s = 0; s < slots.size(); ++s) {
+        int& o = slots[s].extra ? extra_off : main_off;
+        slot_offset[s] = o;
+        o += slots[s].uniforms + slots[s].normals;
+      }
+      plan.bound.clear();
+      for (const auto& [id, slot] : pi.id_to_slot) {
+        Plan::Bound b = slots[static_cast<std::size_t>(slot)];
+        b.id = id;
+        b.offset = slot_offset[static_cast<std::size_t>(slot)];
+        plan.bound.push_back(b);
+      }
+      plan.main_size = main_off;
+      plan.extra_size = extra_off;
+    }
+    // Classify and collect integrands.
+    struct FormPlan {
+      FormKind kind;
+      std::vector<int> lhs_means, rhs_means;  // integrand indices of the top-level expectations
+      std::vector<const Expr*> lhs_nodes, rhs_nodes;
+      int lhs_draw = -1, rhs_draw = -1;  // per_draw_noisy: integrands of the whole sides
+    };
+    std::vector<std::vector<FormPlan>> fps(M, std::vector<FormPlan>(F));
+    std::vector<std::pair<std::size_t, const Expr*>> integrands;  // (model, body or side)
+    std::map<std::string, int> integrand_of;                    // canonical (per model world) -> index
+    auto add_integrand = [&](std::size_t m, const Expr* e) {
+      const std::string key = std::to_string(m) + "|" + canonical(*e);
+      auto it = integrand_of.find(key);
+      if (it != integrand_of.end()) return it->second;
+      integrands.push_back({m, e});
+      return integrand_of[key] = static_cast<int>(integrands.size()) - 1;
+    };
+    bool any_per_draw = false;
+    for (std::size_t f = 0; f < F; ++f) {
+      if (!active(f)) continue;
+      for (std::size_t m = 0; m < M; ++m) {
+        const Relation& r = fc_.models[m].relations[f];
+        FormPlan& fp = fps[m][f];
+        fp.kind = classify(r);
+        check_linear_inner(*r.lhs, false, false, fc_.forms[f]);
+        check_linear_inner(*r.rhs, false, false, fc_.forms[f]);
+        if (fp.kind == FormKind::expectations) {
+          top_expectations(*r.lhs, fp.lhs_nodes);
+          top_expectations(*r.rhs, fp.rhs_nodes);
+          for (const Expr* e : fp.lhs_nodes) fp.lhs_means.push_back(add_integrand(m, e));
+          for (const Expr* e : fp.rhs_nodes) fp.rhs_means.push_back(add_integrand(m, e));
+        } else if (fp.kind == FormKind::per_draw_noisy) {
+          if (r.lhs->type != Type::scalar)
+            throw InputError(c_.path, fc_.forms[f].where.key,
+                             locate(fc_.forms[f].where, fc_.forms[f].tree->begin) +
+                                 "an equation between random vectors that contains an estimated expectation: compare a scalar (e.g. its squared norm)");
+          fp.lhs_draw = add_integrand(m, r.lhs.get());
+          fp.rhs_draw = add_integrand(m, r.rhs.get());
+        } else if (fp.kind == FormKind::per_draw) {
+          any_per_draw = true;
+        }
+      }
+    }
+    // The Monte Carlo run (shared draws for every form and model of this grid point).
+    MonteCarlo::Multi mres;
+    PerDrawRecord rec;
+    rec.worst.resize(M * F);
+    rec.max_abs.assign(M * F, 0.0);
+    std::vector<PerDrawRecord> block_recs;
+    if (!integrands.empty() || any_per_draw) {
+      const std::size_t k = std::max<std::size_t>(1, integrands.size());
+      const std::size_t main_n = static_cast<std::size_t>(plan.main_size);
+      const std::size_t extra_n = static_cast<std::size_t>(plan.extra_size);
+      const std::string stream = "formula/" + g.label;
+      const std::uint64_t extra_sid = mc_.stream(stream + "/extra");
+      const std::size_t blocks_hint = (c_.samples + MonteCarlo::kBlock - 1) / MonteCarlo::kBlock + 64 * 2 + 8;
+      struct BlockState {
+        std::optional<Rng> extra, snapshot;
+        PerDrawRecord rec;
+        std::exception_ptr error;  // exceptions must not leave the engine's parallel loop: kept, rethrown after it
+      };
+      std::vector<BlockState> states(blocks_hint * 64);
+      mres = mc_.means_lanes(stream, c_.samples, k, [&](MonteCarlo::Lanes& lanes, double* o) {
+        BlockState& block_state = states[lanes.block()];
+        if (block_state.error) return;
+        try {
+        const int L = static_cast<int>(lanes.size());
+        Noise noise;
+        noise.lanes = L;
+        noise.main_per_lane = static_cast<int>(main_n);
+        noise.extra_per_lane = static_cast<int>(extra_n);
+        noise.main.resize(main_n * static_cast<std::size_t>(L));
+        noise.extra.resize(extra_n * static_cast<std::size_t>(L));
+        Rng& rng = lanes.rng();
+        for (int l = 0; l < L; ++l) {
+          lanes.lane(static_cast<std::size_t>(l));
+          double* dst = noise.main.data() + static_cast<std::size_t>(l) * main_n;
+          std::size_t p = 0;
+          // x0: uniform then normals; then the chain / eps / xprev normals, z, then bound slots (uniforms, normals).
+          if (plan.x0) {
+            dst[p++] = rng.uniform();
+            for (int i = 0; i < plan.dim; ++i) dst[p++] = rng.normal();
+          }
+          const int nn = plan.chain ? plan.chain_steps * plan.dim : (plan.eps ? plan.dim : 0) + (plan.xprev ? plan.dim : 0);
+          for (int i = 0; i < nn; ++i) dst[p++] = rng.normal();
+          if (plan.z)
+            for (int i = 0; i < plan.dim; ++i) dst[p++] = rng.normal();
+          for (const auto& b : slots) {
+            if (b.extra) continue;
+            for (int i = 0; i < b.uniforms; ++i) dst[p++] = rng.uniform();
+            for (int i = 0; i < b.normals; ++i) dst[p++] = rng.normal();
+          }
+        }
+        if (extra_n) {
+          BlockState& st = states[lanes.block()];
+          if (!st.extra) st.extra.emplace(mc_.seed(), extra_sid, lanes.block());
+          Rng er = *st.extra;
+          if (lanes.mirrored()) {
+            er = *st.snapshot;
+            er.set_mirror(true);
+          } else {
+            st.snapshot = *st.extra;
+          }
+          for (int l = 0; l < L; ++l) {
+            double* dst = noise.extra.data() + static_cast<std::size_t>(l) * extra_n;
+            std::size_t p = 0;
+            for (const auto& b : slots) {
+              if (!b.extra) continue;
+              for (int i = 0; i < b.uniforms; ++i) dst[p++] = er.uniform();
+              for (int i = 0; i < b.normals; ++i) dst[p++] = er.normal();
+            }
+          }
+          if (!lanes.mirrored()) st.extra = er;
+        }
+        std::vector<std::unique_ptr<Evaluator<double>>> evs;
+        for (std::size_t m = 0; m < M; ++m) evs.push_back(std::make_unique<Evaluator<double>>(worlds[m], plan, noise, L));
+        std::fill(o, o + k * static_cast<std::size_t>(L), 0.0);
+        for (std::size_t i = 0; i < integrands.size(); ++i) {
+          const auto& [m, e] = integrands[i];
+          Val<double> v;
+          try {
+            v = evs[m]->eval(*e);
+          } catch (const EvalError& err) {
+            throw_eval(err, g, e);
+          }
+          for (int l = 0; l < L; ++l) o[i * static_cast<std::size_t>(L) + static_cast<std::size_t>(l)] = v.at(0, l);
+        }
+        if (any_per_draw) {
+          BlockState& st = states[lanes.block()];
+          if (st.rec.worst.empty()) {
+            st.rec.worst.resize(M * F);
+            st.rec.max_abs.assign(M * F, 0.0);
+          }
+          for (std::size_t f = 0; f < F; ++f)
+            for (std::size_t m = 0; m < M; ++m) {
+              if (!active(f) || fps[m][f].kind != FormKind::per_draw) continue;
+              const Relation& r = fc_.models[m].relations[f];
+              Val<double> Lv, Rv;
+              try {
+                Lv = evs[m]->eval(*r.lhs);
+                Rv = evs[m]->eval(*r.rhs);
+              } catch (const EvalError& err) {
+                eval_fail(f, err, g);
+              }
+              const std::string op = r.op == "approx" ? "=" : r.op;
+              for (int l = 0; l < L; ++l) {
+                double mag;
+                const double res = residual(Lv, Rv, l, op, &mag);
+                const std::size_t key = m * F + f;
+                st.rec.max_abs[key] = std::max(st.rec.max_abs[key], mag);
+                Worst& w = st.rec.worst[key];
+                if (!(res <= w.residual)) {
+                  w.residual = std::isnan(res) ? std::numeric_limits<double>::infinity() : res;
+                  w.lhs = Lv.at(0, l);
+                  w.rhs = Rv.at(0, l);
+                  w.main.assign(noise.main.begin() + static_cast<long>(static_cast<std::size_t>(l) * main_n),
+                                noise.main.begin() + static_cast<long>(static_cast<std::size_t>(l + 1) * main_n));
+                  w.extra.assign(noise.extra.begin() + static_cast<long>(static_cast<std::size_t>(l) * extra_n),
+                                 noise.extra.begin() + static_cast<long>(static_cast<std::size_t>(l + 1) * extra_n));
+                }
+              }
+            }
+        }
+        } catch (...) {
+          block_state.error = std::current_exception();
+          std::fill(o, o + k * lanes.size(), 0.0);
+        }
+      });
+      for (auto& st : states)
+        if (st.error) std::rethrow_exception(st.error);
+      // Merge the per-block records in block order (deterministic).
+      for (auto& st : states) {
+        if (st.rec.worst.empty()) continue;
+        for (std::size_t key = 0; key < M * F; ++key) {
+          rec.max_abs[key] = std::max(rec.max_abs[key], st.rec.max_abs[key]);
+          if (st.rec.worst[key].residual > rec.worst[key].residual) rec.worst[key] = st.rec.worst[key];
+        }
+      }
+      saved_plan_ = plan;
+    }
+    // Checks.
+    for (std::size_t f = 0; f < F; ++f) {
+      if (!active(f)) continue;
+      const FormulaForm& form = fc_.forms[f];
+      for (std::size_t m = 0; m < M; ++m) {
+        const Relation& r = fc_.models[m].relations[f];
+        const FormPlan& fp = fps[m][f];
+        // + const: differences across models, compared with model 0 (paired).
+        if (r.rhs_const) {
+          if (M < 2)
+            throw InputError(c_.path, form.where.key,
+                             "'+ const' means one difference lhs - rhs across the case's models: give at least two [[models]]");
+          if (m == 0) continue;
+          out.push_back(const_check(f, m, g, worlds, fps, mres));
+          continue;
+        }
+        Check ch;
+        ch.form = form.name;
+        ch.label = g.label + model_suffix(m);
+        ch.quantity = quantity(form);
+        ch.kind = test_kind(r.op);
+        if (r.op == "approx") {
+          if (!(fc_.approx_margin > 0))
+            throw InputError(c_.path, "params.margin", "'\\approx' needs [params] margin (the allowed relative discrepancy)");
+        }
+        if (r.op == "propto") {
+          ratios[f * M + m].push_back({ratio_estimate(f, m, g, worlds, fp.kind, fp, mres), g.label});
+          continue;
+        }
+        switch (fp.kind) {
+          case FormKind::deterministic: exact_check(ch, f, m, g, worlds[m]); break;
+          case FormKind::expectations: expectation_check(ch, f, m, g, worlds[m], fp.lhs_nodes, fp.lhs_means, fp.rhs_nodes, fp.rhs_means, mres); break;
+          case FormKind::per_draw_noisy: {
+            const Estimate& a = mres.estimates[static_cast<std::size_t>(fp.lhs_draw)];
+            const Estimate& b = mres.estimates[static_cast<std::size_t>(fp.rhs_draw)];
+            const std::size_t i = static_cast<std::size_t>(fp.lhs_draw), j = static_cast<std::size_t>(fp.rhs_draw);
+            const double var = mres.cov(i, i) + mres.cov(j, j) - 2 * mres.cov(i, j);
+            ch.estimate = a;
+            ch.estimate.std_error = std::sqrt(std::max(var, 0.0) / static_cast<double>(mres.samples));
+            ch.reference = b.mean;
+            ch.notes.push_back("the left side contains an expectation estimated inside each draw (a KL or E of conditional laws): "
+                               "tested in mean over the draws, E[lhs] = E[rhs] (paired on the same draws)");
+            ch.quantity = "E[" + ch.quantity + "]";
+            break;
+          }
+          case FormKind::per_draw: per_draw_check(ch, f, m, g, rec); break;
+        }
+        if (ch.kind == TestKind::equivalence) ch.margin = fc_.approx_margin * std::max(std::abs(ch.reference), 1e-300);
+        out.push_back(std::move(ch));
+      }
+    }
+  }
+
+  Plan saved_plan_;
+
+  [[noreturn]] void throw_eval(const EvalError& err, const GridPoint& g, const Expr* e) const {
+    // Find the form whose relation contains e, to name its field.
+    for (std::size_t f = 0; f < fc_.forms.size(); ++f)
+      for (const auto& m : fc_.models) {
+        bool has = false;
+        visit(*m.relations[f].lhs, [&](const Expr& x) { has = has || &x == e; });
+        visit(*m.relations[f].rhs, [&](const Expr& x) { has = has || &x == e; });
+        if (has) eval_fail(f, err, g);
+      }
+    throw InputError(c_.path, "", std::string(err.what()) + " (" + g.label + ")");
+  }
+
+  std::string quantity(const FormulaForm& form) const {
+    if (form.tree && form.tree->kind == Kind::relation) return to_latex(*form.tree->args[0]);
+    return form.latex;
+  }
+
+  // Both sides deterministic: double for the report, 50 digits for the decision.
+  void exact_check(Check& ch, std::size_t f, std::size_t m, const GridPoint& g, const World<double>& wd) {
+    const Relation& r = fc_.models[m].relations[f];
+    World<mp50> wm;
+    setup_world(wm, c_, fc_.models[m], g);
+    Plan plan;
+    plan.dim = fc_.models[m].context.dim;
+    Noise noise;
+    Evaluator<double> ed(wd, plan, noise, 1);
+    Evaluator<mp50> em(wm, plan, noise, 1);
+    Val<mp50> L, R;
+    Val<double> Ld, Rd;
+    try {
+      L = em.eval(*r.lhs);
+      R = em.eval(*r.rhs);
+      Ld = ed.eval(*r.lhs);
+      Rd = ed.eval(*r.rhs);
+    } catch (const EvalError& e) {
+      eval_fail(f, e, g);
+    }
+    mp50 mag;
+    const std::string op = r.op == "approx" ? "=" : r.op;
+    const mp50 res = residual(L, R, 0, op, &mag);
+    ch.estimate = Estimate::exact(Ld.v[0]);
+    ch.estimate.method = "exact";
+    ch.reference = Rd.v[0];
+    if (Ld.width > 1) {
+      ch.estimate = Estimate::exact(std::sqrt(std::inner_product(Ld.v.begin(), Ld.v.end(), Ld.v.begin(), 0.0)));
+      ch.estimate.method = "exact";
+      ch.reference = std::sqrt(std::inner_product(Rd.v.begin(), Rd.v.end(), Rd.v.begin(), 0.0));
+      ch.notes.push_back("vectors compared componentwise; estimate and reference shown as their lengths");
+    }
+    ch.scale = std::max(static_cast<double>(mag), 1e-300);
+    if (r.op == "approx") {
+      ch.exact = true;
+      ch.exact_difference = static_cast<double>(res) > fc_.approx_margin ? static_cast<double>(res) : 0.0;
+      ch.kind = TestKind::equivalence;
+      return;
+    }
+    ch.exact = true;
+    ch.exact_difference = static_cast<double>(res);
+    ch.notes.push_back("evaluated in 50-digit arithmetic: relative " + std::string(op == "=" ? "difference " : "violation ") +
+                       num(static_cast<double>(res)));
+  }
+
+  // g(means) for one side, with the means substituted for its expectation nodes.
+  double outer(const Expr& side, const std::vector<const Expr*>& nodes, const std::vector<double>& values, const World<double>& w) {
+    Plan plan;
+    plan.dim = w.dim;
+    Noise noise;
+    Evaluator<double> ev(w, plan, noise, 1);
+    for (std::size_t i = 0; i < nodes.size(); ++i) ev.substitutes[nodes[i]] = values[i];
+    const Val<double> v = ev.eval(side);
+    return v.v[0];
+  }
+
+  // Estimate of lhs - rhs (or of lhs against a deterministic rhs) with its delta-method SE.
+  void expectation_check(Check& ch, std::size_t f, std::size_t m, const GridPoint& g, const World<double>& w,
+                         const std::vector<const Expr*>& ln, const std::vector<int>& li, const std::vector<const Expr*>& rn,
+                         const std::vector<int>& ri, const MonteCarlo::Multi& res) {
+    const Relation& r = fc_.models[m].relations[f];
+    auto means = [&](const std::vector<int>& idx) {
+      std::vector<double> v;
+      for (int i : idx) v.push_back(res.estimates[static_cast<std::size_t>(i)].mean);
+      return v;
+    };
+    double Lv, Rv;
+    try {
+      Lv = outer(*r.lhs, ln, means(li), w);
+      Rv = outer(*r.rhs, rn, means(ri), w);
+    } catch (const EvalError& e) {
+      eval_fail(f, e, g);
+    }
+    // Gradient of (lhs - rhs) in the means by central differences (exact for the linear sides that dominate).
+    const std::size_t k = res.estimates.size();
+    std::vector<double> grad(k, 0.0);
+    auto side_grad = [&](const Expr& side, const std::vector<const Expr*>& nodes, const std::vector<int>& idx, double sign) {
+      std::vector<double> base = means(idx);
+      for (std::size_t a = 0; a < idx.size(); ++a) {
+        const Estimate& e = res.estimates[static_cast<std::size_t>(idx[a])];
+        const double h = std::max({std::abs(base[a]) * 1e-7, e.std_error * 1e-3, 1e-12});
+        std::vector<double> up = base, dn = base;
+        up[a] += h;
+        dn[a] -= h;
+        const double d = (outer(side, nodes, up, w) - outer(side, nodes, dn, w)) / (2 * h);
+        grad[static_cast<std::size_t>(idx[a])] += sign * d;
+      }
+    };
+    side_grad(*r.lhs, ln, li, 1.0);
+    side_grad(*r.rhs, rn, ri, -1.0);
+    double var = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = 0; j < k; ++j) var += grad[i] * grad[j] * res.cov(i, j);
+    const double se = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
+    // A lone expectation on the left: report its own estimate (with trace and shape statistics).
+    if (ln.size() == 1 && r.lhs.get() == ln[0] && ri.empty()) {
+      ch.estimate = res.estimates[static_cast<std::size_t>(li[0])];
+    } else {
+      ch.estimate = Estimate();
+      ch.estimate.mean = Lv;
+      ch.estimate.samples = res.samples;
+      ch.estimate.method = res.estimates.empty() ? "plain" : res.estimates[0].method;
+      ch.estimate.std_dev = se * std::sqrt(static_cast<double>(res.samples));
+    }
+    ch.estimate.mean = Lv;
+    ch.estimate.std_error = se;
+    ch.reference = Rv;
+    if (!ri.empty()) ch.notes.push_back("both sides estimated on the same draws; SE of their difference by the delta method");
+  }
+
+  // An equation that must hold draw by draw: the worst draw, replayed in 50 digits.
+  void per_draw_check(Check& ch, std::size_t f, std::size_t m, const GridPoint& g, const PerDrawRecord& rec) {
+    const Relation& r = fc_.models[m].relations[f];
+    const std::size_t key = m * fc_.forms.size() + f;
+    const Worst& w = rec.worst[key];
+    World<mp50> wm;
+    setup_world(wm, c_, fc_.models[m], g);
+    Noise noise;
+    noise.lanes = 1;
+    noise.main = w.main;
+    noise.extra = w.extra;
+    noise.main_per_lane = static_cast<int>(w.main.size());
+    noise.extra_per_lane = static_cast<int>(w.extra.size());
+    Evaluator<mp50> em(wm, saved_plan_, noise, 1);
+    Val<mp50> L, R;
+    try {
+      L = em.eval(*r.lhs);
+      R = em.eval(*r.rhs);
+    } catch (const EvalError& e) {
+      eval_fail(f, e, g);
+    }
+    mp50 mag;
+    const std::string op = r.op == "approx" ? "=" : r.op;
+    const mp50 res = residual(L, R, 0, op, &mag);
+    ch.estimate = Estimate::exact(w.lhs);
+    ch.estimate.method = "exact";
+    ch.estimate.samples = c_.samples;
+    ch.reference = w.rhs;
+    ch.scale = std::max(rec.max_abs[key], 1e-300);
+    ch.exact = true;
+    ch.exact_difference = r.op == "approx" ? (static_cast<double>(res) > fc_.approx_margin ? static_cast<double>(res) : 0.0)
+                                           : static_cast<double>(res);
+    ch.notes.push_back("checked on each of " + std::to_string(c_.samples) + " draws; worst relative " +
+                       (op == "=" ? "residual " : "violation ") + num(w.residual) + " in double, " +
+                       num(static_cast<double>(res)) + " when that draw is re-evaluated in 50-digit arithmetic" +
+                       (static_cast<double>(res) <= Check::exact_threshold && w.residual > 0 ? " (rounding)" : ""));
+    ch.quantity = quantity(fc_.forms[f]) + " (per draw; estimate and reference at the worst draw)";
+  }
+
+  // lhs_m - rhs_m against lhs_0 - rhs_0 on the same draws.
+  template <class FP>
+  Check const_check(std::size_t f, std::size_t m, const GridPoint& g, const std::vector<World<double>>& worlds,
+                    const std::vector<std::vector<FP>>& fps, const MonteCarlo::Multi& res) {
+    const FormulaForm& form = fc_.forms[f];
+    Check ch;
+    ch.form = form.name;
+    ch.label = g.label + ", model " + fc_.models[m].name + " vs " + fc_.models[0].name;
+    ch.quantity = "(lhs - rhs) under model " + fc_.models[m].name + " minus under model " + fc_.models[0].name;
+    const FP& a = fps[m][f];
+    const FP& b = fps[0][f];
+    if (a.kind == FormKind::deterministic && b.kind == FormKind::deterministic) {
+      Check e1, e0;
+      exact_check(e1, f, m, g, worlds[m]);
+      exact_check(e0, f, 0, g, worlds[0]);
+      const double d1 = e1.estimate.mean - e1.reference, d0 = e0.estimate.mean - e0.reference;
+      ch.estimate = Estimate::exact(d1);
+      ch.estimate.method = "exact";
+      ch.reference = d0;
+      ch.scale = std::max({std::abs(e1.estimate.mean), std::abs(e0.estimate.mean), 1e-300});
+      ch.exact = true;
+      ch.exact_difference = std::abs(d1 - d0) / ch.scale;
+      return ch;
+    }
+    if (a.kind != FormKind::expectations || b.kind != FormKind::expectations)
+      throw InputError(c_.path, form.where.key, "'+ const' is supported for deterministic sides and for expectations");
+    auto dval = [&](std::size_t mm, const FP& fp, const std::vector<double>& all_means) {
+      const Relation& r = fc_.models[mm].relations[f];
+      auto pick = [&](const std::vector<int>& idx) {
+        std::vector<double> v;
+        for (int i : idx) v.push_back(all_means[static_cast<std::size_t>(i)]);
+        return v;
+      };
+      return outer(*r.lhs, fp.lhs_nodes, pick(fp.lhs_means), worlds[mm]) - outer(*r.rhs, fp.rhs_nodes, pick(fp.rhs_means), worlds[mm]);
+    };
+    std::vector<double> mu;
+    for (const auto& e : res.estimates) mu.push_back(e.mean);
+    double d1, d0;
+    try {
+      d1 = dval(m, a, mu);
+      d0 = dval(0, b, mu);
+    } catch (const EvalError& e) {
+      eval_fail(f, e, g);
+    }
+    const std::size_t k = mu.size();
+    std::vector<double> grad(k, 0.0);
+    for (std::size_t i = 0; i < k; ++i) {
+      const double h = std::max({std::abs(mu[i]) * 1e-7, res.estimates[i].std_error * 1e-3, 1e-12});
+      std::vector<double> up = mu, dn = mu;
+      up[i] += h;
+      dn[i] -= h;
+      grad[i] = ((dval(m, a, up) - dval(0, b, up)) - (dval(m, a, dn) - dval(0, b, dn))) / (2 * h);
+    }
+    double var = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = 0; j < k; ++j) var += grad[i] * grad[j] * res.cov(i, j);
+    const double se = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
+    ch.estimate.mean = d1 - d0;
+    ch.estimate.std_error = se;
+    ch.estimate.samples = res.samples;
+    ch.estimate.std_dev = se * std::sqrt(static_cast<double>(res.samples));
+    ch.estimate.method = res.estimates.empty() ? "plain" : res.estimates[0].method;
+    ch.reference = 0;
+    // Scale: the size of the left side's change between the models.
+    const Relation& r1 = fc_.models[m].relations[f];
+    const Relation& r0 = fc_.models[0].relations[f];
+    auto pick = [&](const FP& fp, const std::vector<int>& idx) {
+      std::vector<double> v;
+      for (int i : idx) v.push_back(mu[static_cast<std::size_t>(i)]);
+      (void)fp;
+      return v;
+    };
+    const double l1 = outer(*r1.lhs, a.lhs_nodes, pick(a, a.lhs_means), worlds[m]);
+    const double l0 = outer(*r0.lhs, b.lhs_nodes, pick(b, b.lhs_means), worlds[0]);
+    ch.scale = std::max(std::abs(l1 - l0), 1e-300);
+    ch.scale_name = "the change of the left side between the models";
+    ch.notes.push_back("lhs under model " + fc_.models[m].name + " = " + num(l1) + ", under " + fc_.models[0].name + " = " + num(l0) +
+                       "; lhs - rhs: " + num(d1) + " vs " + num(d0) + " (same draws)");
+    return ch;
+  }
+
+  template <class FP>
+  Estimate ratio_estimate(std::size_t f, std::size_t m, const GridPoint& g, const std::vector<World<double>>& worlds, FormKind kind,
+                          const FP& fp, const MonteCarlo::Multi& res) {
+    const Relation& r = fc_.models[m].relations[f];
+    if (kind == FormKind::deterministic) {
+      World<mp50> wm;
+      setup_world(wm, c_, fc_.models[m], g);
+      Plan plan;
+      plan.dim = fc_.models[m].context.dim;
+      Noise noise;
+      Evaluator<mp50> em(wm, plan, noise, 1);
+      mp50 L, R;
+      try {
+        L = em.eval(*r.lhs).v[0];
+        R = em.eval(*r.rhs).v[0];
+      } catch (const EvalError& e) {
+        eval_fail(f, e, g);
+      }
+      if (R == 0) throw InputError(c_.path, fc_.forms[f].where.key, "'\\propto': the right side is 0 at " + g.label);
+      Estimate e = Estimate::exact(static_cast<double>(L / R));
+      e.method = "exact";
+      return e;
+    }
+    if (kind != FormKind::expectations)
+      throw InputError(c_.path, fc_.forms[f].where.key, "'\\propto' is supported for deterministic sides and for expectations");
+    auto mean_of = [&](const std::vector<int>& idx) {
+      std::vector<double> v;
+      for (int i : idx) v.push_back(res.estimates[static_cast<std::size_t>(i)].mean);
+      return v;
+    };
+    std::vector<double> mu;
+    for (const auto& e : res.estimates) mu.push_back(e.mean);
+    auto ratio = [&](const std::vector<double>& all) {
+      auto pick = [&](const std::vector<int>& idx) {
+        std::vector<double> v;
+        for (int i : idx) v.push_back(all[static_cast<std::size_t>(i)]);
+        return v;
+      };
+      return outer(*r.lhs, fp.lhs_nodes, pick(fp.lhs_means), worlds[m]) / outer(*r.rhs, fp.rhs_nodes, pick(fp.rhs_means), worlds[m]);
+    };
+    (void)mean_of;
+    const double q = ratio(mu);
+    const std::size_t k = mu.size();
+    std::vector<double> grad(k, 0.0);
+    for (std::size_t i = 0; i < k; ++i) {
+      const double h = std::max({std::abs(mu[i]) * 1e-7, res.estimates[i].std_error * 1e-3, 1e-12});
+      std::vector<double> up = mu, dn = mu;
+      up[i] += h;
+      dn[i] -= h;
+      grad[i] = (ratio(up) - ratio(dn)) / (2 * h);
+    }
+    double var = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = 0; j < k; ++j) var += grad[i] * grad[j] * res.cov(i, j);
+    Estimate e;
+    e.mean = q;
+    e.samples = res.samples;
+    e.std_error = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
+    e.std_dev = e.std_error * std::sqrt(static_cast<double>(e.samples));
+    e.method = "delta-method";
+    return e;
+  }
+};
+
+}  // namespace
+
+ClaimOutput run_formula_case(const CaseSpec& c, const MonteCarlo& mc) {
+  CaseRunner r(c, mc);
+  return r.run();
+}
+
+}  // namespace verify::formula

@@ -1,0 +1,775 @@
+// The block evaluator (see evaluate.hpp). Operations loop over lanes inside each node, so the cost of walking
+// the tree is paid once per block of up to 256 draws.
+#include "evaluate.hpp"
+
+#include <boost/math/quadrature/sinh_sinh.hpp>
+#include <boost/math/quadrature/tanh_sinh.hpp>
+#include <cmath>
+#include <sstream>
+
+namespace verify::formula {
+
+template <class T>
+const MixtureT<T>& World<T>::marginal(long s) const {
+  auto it = marginals.find(s);
+  if (it != marginals.end()) return *it->second;
+  using std::sqrt;
+  const T ab = schedule.get("alpha_bar", s);
+  auto m = std::make_shared<MixtureT<T>>(data.diffused(sqrt(ab), T(1) - ab));
+  return *(marginals[s] = m);
+}
+template <class T>
+const PosteriorT<T>& World<T>::posterior(long s) const {
+  auto it = posteriors.find(s);
+  if (it != posteriors.end()) return *it->second;
+  using std::sqrt;
+  const T ab = schedule.get("alpha_bar", s);
+  if (!(T(1) - ab > 0)) throw std::out_of_range("the posterior of x_0 given x_" + std::to_string(s) + " is a point mass");
+  auto p = std::make_shared<PosteriorT<T>>(data, sqrt(ab), T(1) - ab);
+  return *(posteriors[s] = p);
+}
+template <class T>
+const PosteriorT<T>& World<T>::reverse(long s) const {
+  auto it = reverses.find(s);
+  if (it != reverses.end()) return *it->second;
+  using std::sqrt;
+  const T b = schedule.get("beta", s);
+  const MixtureT<T>& prev = s - 1 == 0 ? data : marginal(s - 1);
+  auto p = std::make_shared<PosteriorT<T>>(prev, sqrt(T(1) - b), b);
+  return *(reverses[s] = p);
+}
+
+namespace {
+
+template <class T>
+T floor_t(const T& x) {
+  using std::floor;
+  return floor(x);
+}
+
+template <class T>
+std::string num(const T& x) {
+  std::ostringstream os;
+  os.precision(6);
+  os << static_cast<double>(x);
+  return os.str();
+}
+
+template <class T, class F>
+Val<T> map1(const Val<T>& a, F f) {
+  Val<T> out(a.lanes, a.width);
+  for (std::size_t i = 0; i < a.v.size(); ++i) out.v[i] = f(a.v[i]);
+  return out;
+}
+
+// Elementwise binary with broadcasting of one-lane values; widths must agree or one side is a scalar.
+template <class T, class F>
+Val<T> map2(const Val<T>& a, const Val<T>& b, F f) {
+  const int lanes = std::max(a.lanes, b.lanes), width = std::max(a.width, b.width);
+  Val<T> out(lanes, width);
+  for (int c = 0; c < width; ++c) {
+    const int ca = a.width == 1 ? 0 : c, cb = b.width == 1 ? 0 : c;
+    T* o = out.v.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(lanes);
+    const T* pa = a.v.data() + static_cast<std::size_t>(ca) * static_cast<std::size_t>(a.lanes);
+    const T* pb = b.v.data() + static_cast<std::size_t>(cb) * static_cast<std::size_t>(b.lanes);
+    if (a.lanes == lanes && b.lanes == lanes)
+      for (int l = 0; l < lanes; ++l) o[l] = f(pa[l], pb[l]);
+    else if (a.lanes == lanes)
+      for (int l = 0; l < lanes; ++l) o[l] = f(pa[l], pb[0]);
+    else if (b.lanes == lanes)
+      for (int l = 0; l < lanes; ++l) o[l] = f(pa[0], pb[l]);
+    else
+      o[0] = f(pa[0], pb[0]);
+  }
+  return out;
+}
+
+template <class T>
+Val<T> scalar_val(const T& x) {
+  Val<T> v(1, 1);
+  v.v[0] = x;
+  return v;
+}
+
+// A lane's vector or matrix as an Eigen object.
+template <class T>
+VecT<T> lane_vec(const Val<T>& a, int l) {
+  VecT<T> v(a.width);
+  for (int c = 0; c < a.width; ++c) v[c] = a.at(c, l);
+  return v;
+}
+template <class T>
+MatT<T> lane_mat(const Val<T>& a, int d, int l) {
+  MatT<T> m(d, d);
+  for (int i = 0; i < d; ++i)
+    for (int j = 0; j < d; ++j) m(i, j) = a.at(i * d + j, l);
+  return m;
+}
+template <class T>
+void put_vec(Val<T>& out, int l, const VecT<T>& v) {
+  for (int c = 0; c < out.width; ++c) out.at(c, l) = v[c];
+}
+template <class T>
+void put_mat(Val<T>& out, int d, int l, const MatT<T>& m) {
+  for (int i = 0; i < d; ++i)
+    for (int j = 0; j < d; ++j) out.at(i * d + j, l) = m(i, j);
+}
+
+}  // namespace
+
+template <class T>
+long Evaluator<T>::index(const Expr& e) {
+  switch (e.op) {
+    case Op::number: return static_cast<long>(e.value);
+    case Op::index_var:
+      if (e.id >= 0) {
+        auto it = indices_.find(e.id);
+        if (it == indices_.end()) fail(e, "internal: unbound index " + e.text);
+        return it->second;
+      }
+      if (e.text == "t") return w_.t;
+      if (e.text == "T") return w_.schedule.T_();
+      if (e.text == "d") return w_.dim;
+      fail(e, "unknown index " + e.text);
+    case Op::add: return index(*e.args[0]) + index(*e.args[1]);
+    case Op::sub: return index(*e.args[0]) - index(*e.args[1]);
+    case Op::neg: return -index(*e.args[0]);
+    case Op::mul: return index(*e.args[0]) * index(*e.args[1]);
+    case Op::pow: {
+      long b = index(*e.args[0]), x = index(*e.args[1]), r = 1;
+      if (x < 0) fail(e, "negative integer power of an index");
+      while (x-- > 0) r *= b;
+      return r;
+    }
+    case Op::div: {
+      const long a = index(*e.args[0]), b = index(*e.args[1]);
+      if (b == 0) fail(e, "division by zero in an index");
+      if (a % b != 0) fail(e, std::to_string(a) + "/" + std::to_string(b) + " is not an integer (an index must be)");
+      return a / b;
+    }
+    default: fail(e, "not an index expression");
+  }
+}
+
+template <class T>
+Val<T> Evaluator<T>::x0() {
+  auto it = x_.find(0);
+  if (it != x_.end()) return it->second;
+  const int d = plan_.dim;
+  Val<T> out(lanes_, d);
+  if (plan_.pin_x0) {
+    Val<T> p(1, d);
+    for (int i = 0; i < d; ++i) p.v[static_cast<std::size_t>(i)] = w_.pinned_x0[static_cast<std::size_t>(i)];
+    return x_[0] = p;
+  }
+  if (!plan_.x0) throw std::logic_error("x_0 used but not planned");
+  std::vector<T> n(static_cast<std::size_t>(d)), x(static_cast<std::size_t>(d)), y(static_cast<std::size_t>(d));
+  for (int l = 0; l < lanes_; ++l) {
+    const T u = main_noise(l, 0);
+    for (int i = 0; i < d; ++i) n[static_cast<std::size_t>(i)] = main_noise(l, 1 + i);
+    if (plan_.pin_xt) {
+      for (int i = 0; i < d; ++i) y[static_cast<std::size_t>(i)] = w_.pinned_xt[static_cast<std::size_t>(i)];
+      w_.posterior(w_.t).sample(y.data(), u, n.data(), x.data());
+    } else {
+      w_.data.sample(u, n.data(), x.data());
+    }
+    for (int i = 0; i < d; ++i) out.at(i, l) = x[static_cast<std::size_t>(i)];
+  }
+  return x_[0] = out;
+}
+
+template <class T>
+Val<T> Evaluator<T>::eps_t() {
+  if (have_eps_) return eps_;
+  using std::sqrt;
+  const int d = plan_.dim;
+  if (plan_.pin_xt || plan_.chain) {
+    // Derived: eps = (x_t - sqrt(abar) x_0) / sqrt(1 - abar).
+    const T ab = w_.schedule.get("alpha_bar", w_.t);
+    const Val<T> a = xt(), b = x0();
+    const T sa = sqrt(ab), sn = sqrt(T(1) - ab);
+    eps_ = map2(a, b, [&](const T& p, const T& q) { return (p - sa * q) / sn; });
+  } else {
+    if (!plan_.eps) throw std::logic_error("eps used but not planned");
+    eps_ = Val<T>(lanes_, d);
+    const int off = offset_after_x0();
+    for (int l = 0; l < lanes_; ++l)
+      for (int i = 0; i < d; ++i) eps_.at(i, l) = main_noise(l, off + i);
+  }
+  have_eps_ = true;
+  return eps_;
+}
+
+template <class T>
+Val<T> Evaluator<T>::xt() {
+  auto it = x_.find(w_.t);
+  if (it != x_.end()) return it->second;
+  const int d = plan_.dim;
+  if (plan_.pin_xt) {
+    Val<T> p(1, d);
+    for (int i = 0; i < d; ++i) p.v[static_cast<std::size_t>(i)] = w_.pinned_xt[static_cast<std::size_t>(i)];
+    return x_[w_.t] = p;
+  }
+  if (plan_.chain) return x_[w_.t] = chain_x(w_.t);
+  using std::sqrt;
+  const T ab = w_.schedule.get("alpha_bar", w_.t);
+  const T sa = sqrt(ab), sn = sqrt(T(1) - ab);
+  const Val<T> a = x0(), e = eps_t();
+  return x_[w_.t] = map2(a, e, [&](const T& p, const T& q) { return sa * p + sn * q; });
+}
+
+template <class T>
+Val<T> Evaluator<T>::xprev() {
+  const long s = w_.t - 1;
+  auto it = x_.find(s);
+  if (it != x_.end()) return it->second;
+  if (s == 0) return x0();
+  if (plan_.chain) return x_[s] = chain_x(s);
+  if (!plan_.xprev) throw std::logic_error("x_{t-1} used but not planned");
+  // x_{t-1} ~ q(x_{t-1} | x_t, x_0): Bayes' rule on the two Gaussian steps.
+  using std::sqrt;
+  const int d = plan_.dim;
+  const T gain = w_.schedule.get("gain", w_.t), var = w_.schedule.get("post_var", w_.t);
+  const T sabp = sqrt(w_.schedule.get("alpha_bar", s)), sa = sqrt(w_.schedule.get("alpha", w_.t));
+  const T sd = sqrt(var);
+  const Val<T> a = xt(), b = x0();
+  Val<T> out(lanes_, d);
+  const int off = offset_after_x0() + (plan_.eps ? d : 0);
+  for (int l = 0; l < lanes_; ++l)
+    for (int i = 0; i < d; ++i) {
+      const T prior = sabp * b.at(i, l);
+      out.at(i, l) = prior + gain * (a.at(i, l) - sa * prior) + sd * main_noise(l, off + i);
+    }
+  return x_[s] = out;
+}
+
+template <class T>
+Val<T> Evaluator<T>::chain_x(long s) {
+  if (s == 0) return x0();
+  auto it = chain_.find(s);
+  if (it != chain_.end()) return it->second;
+  if (s < 0 || s > plan_.chain_steps) throw std::out_of_range("x_" + std::to_string(s) + " is outside the simulated chain 0.." + std::to_string(plan_.chain_steps));
+  using std::sqrt;
+  const int d = plan_.dim;
+  Val<T> prev = chain_x(s - 1);
+  const T b = w_.schedule.get("beta", s), sa = sqrt(T(1) - b), sb = sqrt(b);
+  Val<T> out(lanes_, d);
+  const int off = offset_after_x0() + static_cast<int>(s - 1) * d;
+  for (int l = 0; l < lanes_; ++l)
+    for (int i = 0; i < d; ++i) out.at(i, l) = sa * prev.at(i, l) + sb * main_noise(l, off + i);
+  return chain_[s] = out;
+}
+
+template <class T>
+Val<T> Evaluator<T>::wv(long s) {
+  // The Brownian path at integer times whose unit increments drive the chain: x_s = sqrt(alpha_s) x_{s-1} +
+  // sqrt(beta_s) (W_s - W_{s-1}).
+  const int d = plan_.dim;
+  Val<T> out(lanes_, d);
+  for (auto& v : out.v) v = T(0);
+  if (s < 0 || s > plan_.chain_steps) throw std::out_of_range("W_" + std::to_string(s) + " is outside 0.." + std::to_string(plan_.chain_steps));
+  for (long r = 1; r <= s; ++r) {
+    const int off = offset_after_x0() + static_cast<int>(r - 1) * d;
+    for (int l = 0; l < lanes_; ++l)
+      for (int i = 0; i < d; ++i) out.at(i, l) += main_noise(l, off + i);
+  }
+  return out;
+}
+
+template <class T>
+Val<T> Evaluator<T>::zv() {
+  if (have_z_) return z_;
+  const int d = plan_.dim;
+  int off = offset_after_x0();
+  if (plan_.chain) off += plan_.chain_steps * d;
+  else off += (plan_.eps ? d : 0) + (plan_.xprev ? d : 0);
+  z_ = Val<T>(lanes_, d);
+  for (int l = 0; l < lanes_; ++l)
+    for (int i = 0; i < d; ++i) z_.at(i, l) = main_noise(l, off + i);
+  have_z_ = true;
+  return z_;
+}
+
+template <class T>
+const Val<T>& Evaluator<T>::x_at(long s) {
+  if (s == 0) x0();
+  else if (s == w_.t) xt();
+  else if (s == w_.t - 1) xprev();
+  else chain_x(s);
+  return x_.count(s) ? x_[s] : chain_[s];
+}
+
+// Samples the bound variable `id` from d, using its slot of the plan.
+template <class T>
+Val<T> Evaluator<T>::sample(const Dist& d, int id) {
+  using std::sqrt;
+  const Plan::Bound* slot = nullptr;
+  for (const auto& b : plan_.bound)
+    if (b.id == id) slot = &b;
+  if (!slot) throw std::logic_error("bound variable without a noise slot");
+  const bool extra = slot->extra;
+  const int o = slot->offset;
+  auto nz = [&](int l, int k) { return extra ? extra_noise(l, o + k) : main_noise(l, o + k); };
+  const int dim = d.dim;
+  Val<T> out(lanes_, dim);
+  std::vector<T> n(static_cast<std::size_t>(dim)), x(static_cast<std::size_t>(dim)), g(static_cast<std::size_t>(dim));
+  switch (d.kind) {
+    case Dist::Kind::gaussian: {
+      const Val<T> m = eval(*d.mean), c = eval(*d.cov);
+      if (d.cov->type == Type::matrix) {
+        for (int l = 0; l < lanes_; ++l) {
+          Eigen::LLT<MatT<T>> llt(lane_mat(c, dim, l));
+          if (llt.info() != Eigen::Success) fail(*d.cov, "the covariance is not positive definite");
+          const MatT<T> L = llt.matrixL();
+          for (int i = 0; i < dim; ++i) {
+            T v = m.at(m.width == 1 ? 0 : i, l);
+            for (int j = 0; j <= i; ++j) v += L(i, j) * nz(l, j);
+            out.at(i, l) = v;
+          }
+        }
+      } else {
+        for (int l = 0; l < lanes_; ++l) {
+          const T var = c.at(0, l);
+          if (!(var > 0)) fail(*d.cov, "the variance " + num(var) + " is not positive");
+          const T sd = sqrt(var);
+          for (int i = 0; i < dim; ++i) out.at(i, l) = m.at(m.width == 1 ? 0 : i, l) + sd * nz(l, i);
+        }
+      }
+      return out;
+    }
+    case Dist::Kind::data:
+    case Dist::Kind::marginal: {
+      const long s = d.kind == Dist::Kind::data ? 0 : index(*d.step);
+      const MixtureT<T>& mix = s == 0 ? w_.data : w_.marginal(s);
+      for (int l = 0; l < lanes_; ++l) {
+        for (int i = 0; i < dim; ++i) n[static_cast<std::size_t>(i)] = nz(l, 1 + i);
+        mix.sample(nz(l, 0), n.data(), x.data());
+        for (int i = 0; i < dim; ++i) out.at(i, l) = x[static_cast<std::size_t>(i)];
+      }
+      return out;
+    }
+    case Dist::Kind::posterior_x0:
+    case Dist::Kind::reverse: {
+      const long s = index(*d.step);
+      const PosteriorT<T>& post = d.kind == Dist::Kind::posterior_x0 ? w_.posterior(s) : w_.reverse(s);
+      const Val<T> y = eval(*d.given);
+      for (int l = 0; l < lanes_; ++l) {
+        for (int i = 0; i < dim; ++i) {
+          n[static_cast<std::size_t>(i)] = nz(l, 1 + i);
+          g[static_cast<std::size_t>(i)] = y.at(i, l);
+        }
+        post.sample(g.data(), nz(l, 0), n.data(), x.data());
+        for (int i = 0; i < dim; ++i) out.at(i, l) = x[static_cast<std::size_t>(i)];
+      }
+      return out;
+    }
+  }
+  return out;
+}
+
+template <class T>
+Val<T> Evaluator<T>::log_density(const Dist& d, const Val<T>& at) {
+  using std::log;
+  const int dim = d.dim;
+  const int lanes = at.lanes;
+  std::vector<T> x(static_cast<std::size_t>(dim)), g(static_cast<std::size_t>(dim));
+  switch (d.kind) {
+    case Dist::Kind::gaussian: {
+      const Val<T> m = eval(*d.mean), c = eval(*d.cov);
+      const int L = std::max({lanes, m.lanes, c.lanes});
+      Val<T> out(L, 1);
+      if (d.cov->type == Type::matrix) {
+        for (int l = 0; l < L; ++l) {
+          VecT<T> mm(dim);
+          for (int i = 0; i < dim; ++i) mm[i] = m.at(m.width == 1 ? 0 : i, l);
+          const GaussT<T> gg = [&] {
+            try {
+              return GaussT<T>::make(mm, lane_mat(c, dim, l));
+            } catch (const std::invalid_argument&) {
+              fail(*d.cov, "the covariance is not positive definite");
+            }
+          }();
+          for (int i = 0; i < dim; ++i) x[static_cast<std::size_t>(i)] = at.at(i, l);
+          out.at(0, l) = gg.log_density(x.data());
+        }
+        return out;
+      }
+      const T log2pi = log(2 * pi_t<T>());
+      for (int l = 0; l < L; ++l) {
+        const T v = c.at(0, l);
+        if (!(v > 0)) fail(*d.cov, "the variance " + num(v) + " is not positive (the density is not defined)");
+        T q = T(0);
+        for (int i = 0; i < dim; ++i) {
+          const T r = at.at(i, l) - m.at(m.width == 1 ? 0 : i, l);
+          q += r * r;
+        }
+        out.at(0, l) = -(T(dim) * (log2pi + log(v)) + q / v) / 2;
+      }
+      return out;
+    }
+    case Dist::Kind::data:
+    case Dist::Kind::marginal: {
+      const long s = d.kind == Dist::Kind::data ? 0 : index(*d.step);
+      const MixtureT<T>& mix = s == 0 ? w_.data : w_.marginal(s);
+      Val<T> out(lanes, 1);
+      for (int l = 0; l < lanes; ++l) {
+        for (int i = 0; i < dim; ++i) x[static_cast<std::size_t>(i)] = at.at(i, l);
+        out.at(0, l) = mix.log_density(x.data());
+      }
+      return out;
+    }
+    case Dist::Kind::posterior_x0:
+    case Dist::Kind::reverse: {
+      const long s = index(*d.step);
+      const PosteriorT<T>& post = d.kind == Dist::Kind::posterior_x0 ? w_.posterior(s) : w_.reverse(s);
+      const Val<T> y = eval(*d.given);
+      const int L = std::max(lanes, y.lanes);
+      Val<T> out(L, 1);
+      for (int l = 0; l < L; ++l) {
+        for (int i = 0; i < dim; ++i) {
+          x[static_cast<std::size_t>(i)] = at.at(i, l);
+          g[static_cast<std::size_t>(i)] = y.at(i, l);
+        }
+        out.at(0, l) = post.log_density(g.data(), x.data());
+      }
+      return out;
+    }
+  }
+  return Val<T>();
+}
+
+template <class T>
+Val<T> Evaluator<T>::score(const Dist& d, const Val<T>& at) {
+  const int dim = d.dim;
+  std::vector<T> x(static_cast<std::size_t>(dim)), g(static_cast<std::size_t>(dim)), o(static_cast<std::size_t>(dim));
+  switch (d.kind) {
+    case Dist::Kind::gaussian: {
+      const Val<T> m = eval(*d.mean), c = eval(*d.cov);
+      const int L = std::max({at.lanes, m.lanes, c.lanes});
+      Val<T> out(L, dim);
+      for (int l = 0; l < L; ++l) {
+        if (d.cov->type == Type::matrix) {
+          VecT<T> r(dim);
+          for (int i = 0; i < dim; ++i) r[i] = at.at(i, l) - m.at(m.width == 1 ? 0 : i, l);
+          const VecT<T> s = lane_mat(c, dim, l).llt().solve(r);
+          for (int i = 0; i < dim; ++i) out.at(i, l) = -s[i];
+        } else {
+          const T v = c.at(0, l);
+          for (int i = 0; i < dim; ++i) out.at(i, l) = -(at.at(i, l) - m.at(m.width == 1 ? 0 : i, l)) / v;
+        }
+      }
+      return out;
+    }
+    case Dist::Kind::data:
+    case Dist::Kind::marginal: {
+      const long s = d.kind == Dist::Kind::data ? 0 : index(*d.step);
+      const MixtureT<T>& mix = s == 0 ? w_.data : w_.marginal(s);
+      Val<T> out(at.lanes, dim);
+      for (int l = 0; l < at.lanes; ++l) {
+        for (int i = 0; i < dim; ++i) x[static_cast<std::size_t>(i)] = at.at(i, l);
+        mix.score(x.data(), o.data());
+        for (int i = 0; i < dim; ++i) out.at(i, l) = o[static_cast<std::size_t>(i)];
+      }
+      return out;
+    }
+    case Dist::Kind::posterior_x0:
+    case Dist::Kind::reverse: {
+      const long s = index(*d.step);
+      const PosteriorT<T>& post = d.kind == Dist::Kind::posterior_x0 ? w_.posterior(s) : w_.reverse(s);
+      const Val<T> y = eval(*d.given);
+      const int L = std::max(at.lanes, y.lanes);
+      Val<T> out(L, dim);
+      for (int l = 0; l < L; ++l) {
+        for (int i = 0; i < dim; ++i) {
+          x[static_cast<std::size_t>(i)] = at.at(i, l);
+          g[static_cast<std::size_t>(i)] = y.at(i, l);
+        }
+        post.score(g.data(), x.data(), o.data());
+        for (int i = 0; i < dim; ++i) out.at(i, l) = o[static_cast<std::size_t>(i)];
+      }
+      return out;
+    }
+  }
+  return Val<T>();
+}
+
+// 1-D quadrature of a deterministic integrand over the real line (sinh-sinh) or [lo, hi] (tanh-sinh).
+template <class T>
+Val<T> Evaluator<T>::integral(const Expr& e) {
+  using std::abs;
+  const Expr& body = *e.args[0];
+  auto f = [&](const T& x) -> T {
+    bound_[e.id] = scalar_val(x);
+    const Val<T> v = eval(body);
+    const T r = v.v[0];
+    if (!(r == r)) throw EvalError(e.pos, "the integrand is not a number at x = " + num(x));
+    return r;
+  };
+  const double tol = std::is_same_v<T, double> ? 1e-12 : 1e-40;
+  T result, err = T(0), l1 = T(0);
+  try {
+    if (e.args.size() == 3) {
+      const T lo = eval(*e.args[1]).v[0], hi = eval(*e.args[2]).v[0];
+      boost::math::quadrature::tanh_sinh<T> q;
+      result = q.integrate(f, lo, hi, T(tol), &err, &l1);
+    } else {
+      boost::math::quadrature::sinh_sinh<T> q;
+      result = q.integrate(f, T(tol), &err, &l1);
+    }
+  } catch (const EvalError&) {
+    throw;
+  } catch (const std::exception& ex) {
+    fail(e, std::string("the integral could not be computed: ") + ex.what());
+  }
+  bound_.erase(e.id);
+  if (!(abs(err) <= T(1e3 * tol) * (abs(l1) + T(1e-300))))
+    fail(e, "the integral did not converge (error estimate " + num(err) + " for a value " + num(result) + ")");
+  return scalar_val(result);
+}
+
+template <class T>
+Val<T> Evaluator<T>::eval(const Expr& e) {
+  using std::abs;
+  using std::exp;
+  using std::log;
+  using std::pow;
+  using std::sqrt;
+  if (auto it = substitutes.find(&e); it != substitutes.end()) return scalar_val(it->second);
+  const int d = e.dim;
+  switch (e.op) {
+    case Op::number:
+      if (e.type == Type::index) return scalar_val(T(static_cast<long>(e.value)));
+      if constexpr (!std::is_same_v<T, double>)
+        if (!e.text.empty()) return scalar_val(T(e.text));  // the exact decimal
+      return scalar_val(T(e.value));
+    case Op::pi: return scalar_val(pi_t<T>());
+    case Op::data: {
+      const std::vector<double>* src = &e.data;
+      std::vector<T> tmp;
+      if (e.text.rfind("grid:", 0) == 0) {
+        auto it = w_.grid.find(e.text);
+        if (it == w_.grid.end()) fail(e, "internal: grid value " + e.text + " not set");
+        Val<T> v(1, static_cast<int>(it->second.size()));
+        v.v = it->second;
+        return v;
+      }
+      Val<T> v(1, static_cast<int>(src->size()));
+      for (std::size_t i = 0; i < src->size(); ++i) v.v[i] = T((*src)[i]);
+      return v;
+    }
+    case Op::index_var: return scalar_val(T(index(e)));
+    case Op::schedule: {
+      const long s = index(*e.args[0]);
+      try {
+        return scalar_val(w_.schedule.get(e.text, s));
+      } catch (const std::out_of_range& ex) {
+        fail(e, "'" + e.latex + "' at t = " + std::to_string(w_.t) + ": " + ex.what());
+      }
+    }
+    case Op::random: {
+      if (e.text == "z") return zv();
+      const long s = index(*e.args[0]);
+      try {
+        if (e.text == "x") {
+          if (s == 0) return x0();
+          if (plan_.chain) return chain_x(s);
+          if (s == w_.t) return xt();
+          if (s == w_.t - 1) return xprev();
+          fail(e, "internal: x_" + std::to_string(s) + " outside the plan");
+        }
+        if (e.text == "eps") {
+          if (s == w_.t) return eps_t();
+          using std::sqrt;
+          const T ab = w_.schedule.get("alpha_bar", s);
+          const Val<T> a = chain_x(s), b = x0();
+          const T sa = sqrt(ab), sn = sqrt(T(1) - ab);
+          return map2(a, b, [&](const T& p, const T& q) { return (p - sa * q) / sn; });
+        }
+        if (e.text == "W") return wv(s);
+      } catch (const std::out_of_range& ex) {
+        fail(e, "'" + e.latex + "' at t = " + std::to_string(w_.t) + ": " + ex.what());
+      }
+      fail(e, "internal: unknown random variable");
+    }
+    case Op::bound: {
+      auto it = bound_.find(e.id);
+      if (it == bound_.end()) fail(e, "internal: unbound variable");
+      return it->second;
+    }
+    case Op::identity: {
+      Val<T> v(1, d * d);
+      for (int i = 0; i < d; ++i)
+        for (int j = 0; j < d; ++j) v.v[static_cast<std::size_t>(i * d + j)] = T(i == j ? 1 : 0);
+      return v;
+    }
+    case Op::add:
+      if (e.type == Type::index) return scalar_val(T(index(e)));
+      return map2(eval(*e.args[0]), eval(*e.args[1]), [](const T& a, const T& b) { return a + b; });
+    case Op::sub:
+      if (e.type == Type::index) return scalar_val(T(index(e)));
+      return map2(eval(*e.args[0]), eval(*e.args[1]), [](const T& a, const T& b) { return a - b; });
+    case Op::neg:
+      if (e.type == Type::index) return scalar_val(T(index(e)));
+      return map1(eval(*e.args[0]), [](const T& a) { return -a; });
+    case Op::mul: {
+      if (e.type == Type::index) return scalar_val(T(index(e)));
+      const Expr& A = *e.args[0];
+      const Expr& B = *e.args[1];
+      if (A.type == Type::scalar || B.type == Type::scalar || A.type == Type::index || B.type == Type::index)
+        return map2(eval(A), eval(B), [](const T& a, const T& b) { return a * b; });
+      const Val<T> a = eval(A), b = eval(B);
+      const int L = std::max(a.lanes, b.lanes);
+      if (A.type == Type::matrix && B.type == Type::vector) {
+        Val<T> out(L, d);
+        for (int l = 0; l < L; ++l) put_vec(out, l, VecT<T>(lane_mat(a, d, l) * lane_vec(b, l)));
+        return out;
+      }
+      if (A.type == Type::vector && B.type == Type::matrix) {  // row vector times matrix
+        Val<T> out(L, d);
+        for (int l = 0; l < L; ++l) put_vec(out, l, VecT<T>(lane_mat(b, d, l).transpose() * lane_vec(a, l)));
+        return out;
+      }
+      Val<T> out(L, d * d);
+      for (int l = 0; l < L; ++l) put_mat(out, d, l, MatT<T>(lane_mat(a, d, l) * lane_mat(b, d, l)));
+      return out;
+    }
+    case Op::div: {
+      if (e.type == Type::index) return scalar_val(T(index(e)));
+      const Val<T> a = eval(*e.args[0]), b = eval(*e.args[1]);
+      for (const T& x : b.v)
+        if (x == 0) fail(*e.args[1], "division by zero: '" + e.args[1]->latex + (e.args[1]->latex.empty() ? "" : "' ") + "is 0 at t = " + std::to_string(w_.t));
+      return map2(a, b, [](const T& p, const T& q) { return p / q; });
+    }
+    case Op::pow: {
+      if (e.type == Type::index) return scalar_val(T(index(e)));
+      const Val<T> a = eval(*e.args[0]), b = eval(*e.args[1]);
+      return map2(a, b, [&](const T& p, const T& q) {
+        if (p < 0 && q != floor_t(q)) throw EvalError(e.pos, "a non-integer power of a negative number (" + num(p) + ")");
+        if (p == 0 && q < 0) throw EvalError(e.pos, "a negative power of zero");
+        // Integer exponents by repeated multiplication: exact where pow() might not be.
+        if (q == floor_t(q) && abs(q) <= 64) {
+          long k = static_cast<long>(q >= 0 ? q : -q);
+          T r = T(1);
+          for (long i = 0; i < k; ++i) r *= p;
+          return q >= 0 ? r : T(1) / r;
+        }
+        return pow(p, q);
+      });
+    }
+    case Op::log: {
+      const Val<T> a = eval(*e.args[0]);
+      for (const T& x : a.v)
+        if (!(x > 0)) fail(e, "log of a non-positive value (" + num(x) + ")" + (a.lanes > 1 ? " on a draw" : "") + " at t = " + std::to_string(w_.t));
+      return map1(a, [](const T& x) { return log(x); });
+    }
+    case Op::exp: return map1(eval(*e.args[0]), [](const T& x) { return exp(x); });
+    case Op::sqrt: {
+      const Val<T> a = eval(*e.args[0]);
+      for (const T& x : a.v)
+        if (x < 0) fail(e, "square root of a negative value (" + num(x) + ")" + (a.lanes > 1 ? " on a draw" : "") + " at t = " + std::to_string(w_.t));
+      return map1(a, [](const T& x) { return sqrt(x); });
+    }
+    case Op::abs: return map1(eval(*e.args[0]), [](const T& x) { return abs(x); });
+    case Op::norm:
+    case Op::dot: {
+      const Val<T> a = eval(*e.args[0]);
+      const Val<T> b = e.op == Op::dot ? eval(*e.args[1]) : a;
+      const int L = std::max(a.lanes, b.lanes), w = std::max(a.width, b.width);
+      Val<T> out(L, 1);
+      for (int l = 0; l < L; ++l) {
+        T s = T(0);
+        for (int c = 0; c < w; ++c) s += a.at(a.width == 1 ? 0 : c, l) * b.at(b.width == 1 ? 0 : c, l);
+        out.at(0, l) = e.op == Op::norm ? sqrt(s) : s;
+      }
+      return out;
+    }
+    case Op::det:
+    case Op::trace:
+    case Op::inverse: {
+      const Val<T> a = eval(*e.args[0]);
+      const int n = e.args[0]->dim;
+      Val<T> out(a.lanes, e.op == Op::inverse ? n * n : 1);
+      for (int l = 0; l < a.lanes; ++l) {
+        const MatT<T> m = lane_mat(a, n, l);
+        if (e.op == Op::det) out.at(0, l) = m.determinant();
+        else if (e.op == Op::trace) out.at(0, l) = m.trace();
+        else {
+          if (m.determinant() == 0) fail(e, "the matrix is singular");
+          put_mat(out, n, l, MatT<T>(m.inverse()));
+        }
+      }
+      return out;
+    }
+    case Op::transpose: {
+      const Val<T> a = eval(*e.args[0]);
+      if (e.type == Type::vector) return a;  // a row vector has the same numbers
+      Val<T> out(a.lanes, d * d);
+      for (int l = 0; l < a.lanes; ++l) put_mat(out, d, l, MatT<T>(lane_mat(a, d, l).transpose()));
+      return out;
+    }
+    case Op::max_op:
+    case Op::min_op:
+      return map2(eval(*e.args[0]), eval(*e.args[1]), [&](const T& a, const T& b) { return (e.op == Op::max_op) == (a > b) ? a : b; });
+    case Op::log_density: return log_density(*e.dists[0], eval(*e.args[0]));
+    case Op::score: return score(*e.dists[0], eval(*e.args[0]));
+    case Op::post_mean: {
+      const long s = index(*e.args[0]);
+      const Val<T> y = eval(*e.args[1]);
+      const int dim = e.dim;
+      Val<T> out(y.lanes, dim);
+      std::vector<T> g(static_cast<std::size_t>(dim)), o(static_cast<std::size_t>(dim));
+      const PosteriorT<T>* post;
+      try {
+        post = &w_.posterior(s);
+      } catch (const std::out_of_range& ex) {
+        fail(e, ex.what());
+      }
+      const T ab = w_.schedule.get("alpha_bar", s);
+      for (int l = 0; l < y.lanes; ++l) {
+        for (int i = 0; i < dim; ++i) g[static_cast<std::size_t>(i)] = y.at(i, l);
+        post->mean(g.data(), o.data());
+        for (int i = 0; i < dim; ++i) {
+          const T m0 = o[static_cast<std::size_t>(i)];
+          out.at(i, l) = e.text == "x0" ? m0 : (g[static_cast<std::size_t>(i)] - sqrt(ab) * m0) / sqrt(T(1) - ab);
+        }
+      }
+      return out;
+    }
+    case Op::sum:
+    case Op::prod: {
+      const long lo = index(*e.args[0]), hi = index(*e.args[1]);
+      Val<T> acc = scalar_val(T(e.op == Op::sum ? 0 : 1));
+      if (e.op == Op::sum && d > 1 && e.type != Type::scalar) {
+        acc = Val<T>(1, e.type == Type::matrix ? d * d : d);
+        for (auto& v : acc.v) v = T(0);
+      }
+      if (hi - lo > 10'000'000) fail(e, "a sum over more than 10^7 terms");
+      for (long s = lo; s <= hi; ++s) {
+        indices_[e.id] = s;
+        const Val<T> term = eval(*e.args[2]);
+        acc = e.op == Op::sum ? map2(acc, term, [](const T& a, const T& b) { return a + b; })
+                              : map2(acc, term, [](const T& a, const T& b) { return a * b; });
+      }
+      indices_.erase(e.id);
+      return acc;
+    }
+    case Op::expect: {
+      // Inside a draw, an expectation is estimated by its integrand at one sample of its bound variables (the
+      // top-level ones are averaged by the engine; see checks.cpp).
+      for (std::size_t i = 0; i < e.bound_ids.size(); ++i) bound_[e.bound_ids[i]] = sample(*e.dists[i], e.bound_ids[i]);
+      Val<T> v = eval(*e.args[0]);
+      for (int id : e.bound_ids) bound_.erase(id);
+      return v;
+    }
+    case Op::integral: return integral(e);
+    case Op::const_term: fail(e, "internal: a constant term reached the evaluator");
+  }
+  fail(e, "internal: unknown operation");
+}
+
+template class Evaluator<double>;
+template class Evaluator<mp50>;
+template struct World<double>;
+template struct World<mp50>;
+
+}  // namespace verify::formula

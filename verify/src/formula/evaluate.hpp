@@ -1,0 +1,141 @@
+#pragma once
+// Evaluation of a typed expression over a block of Monte Carlo draws ("lanes"), in double (the blocks of the
+// engine, vectorised over lanes: one tree walk per block, not per draw) or in 50-digit arithmetic (one lane:
+// identities and the re-evaluation of doubtful draws). Random inputs are pre-drawn per lane in a fixed order
+// (the Plan), so that a lane's numbers do not depend on the order of evaluation, and so that a doubtful draw can
+// be replayed exactly in 50 digits from its stored double inputs.
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "oracle_t.hpp"
+#include "verify/formula/expr.hpp"
+
+namespace verify::formula {
+
+// A value for every lane: lanes == 1 means the same for all lanes. Layout v[c * lanes + l], c < width
+// (width 1 for scalars and indices, d for vectors, d * d row-major for matrices).
+template <class T>
+struct Val {
+  int lanes = 1, width = 1;
+  std::vector<T> v;
+  Val() = default;
+  Val(int l, int w) : lanes(l), width(w), v(static_cast<std::size_t>(l) * static_cast<std::size_t>(w)) {}
+  T& at(int c, int l) { return v[static_cast<std::size_t>(c) * static_cast<std::size_t>(lanes) + static_cast<std::size_t>(lanes == 1 ? 0 : l)]; }
+  const T& at(int c, int l) const {
+    return v[static_cast<std::size_t>(c) * static_cast<std::size_t>(lanes) + static_cast<std::size_t>(lanes == 1 ? 0 : l)];
+  }
+};
+
+// An evaluation that cannot proceed: division by zero, log of a non-positive value, an index out of range.
+// Carries the position of the offending operation in its formula.
+class EvalError : public std::runtime_error {
+ public:
+  EvalError(Pos p, std::string why) : std::runtime_error(why), pos_(p) {}
+  const Pos& pos() const { return pos_; }
+
+ private:
+  Pos pos_;
+};
+
+// The random inputs of one grid point: which model variables are used and the noise each lane draws for them.
+struct Plan {
+  bool chain = false;     // x_s for steps other than 0, t, t-1 (or W_s): simulate the forward chain
+  int chain_steps = 0;    // steps simulated in chain mode (x_1 .. x_chain_steps)
+  bool x0 = false, eps = false, xprev = false, z = false;
+  bool pin_xt = false, pin_x0 = false;  // x_t or x_0 fixed by the grid
+  struct Bound {
+    int id;
+    int uniforms, normals;
+    bool extra;       // used only by mutants: drawn from a separate stream so that they never shift the real forms' draws
+    int offset = 0;   // where its numbers start in the lane's main (or extra) noise
+  };
+  std::vector<Bound> bound;
+  int dim = 1;
+  // Per-lane sizes, in draw order: x0 (1 uniform + d normals), chain (chain_steps x d normals) or eps (d) and
+  // xprev (d), z (d), then the laws of the bound variables (uniforms, normals); extra laws in the extra noise.
+  int main_size = 0, extra_size = 0;
+};
+
+// Pre-drawn standard normals and uniforms of a block, per lane, in plan order. Double inputs for every T.
+struct Noise {
+  int lanes = 0;
+  std::vector<double> main, extra;  // lane-major: lane l's numbers at [l * per_lane, (l + 1) * per_lane)
+  int main_per_lane = 0, extra_per_lane = 0;
+};
+
+// Everything fixed for one grid point: the step t, pinned points, grid values, and the oracle in T.
+template <class T>
+struct World {
+  long t = 0;
+  int dim = 1;
+  ScheduleT<T> schedule;
+  const GaussianMixture* mixture = nullptr;
+  MixtureT<T> data;
+  std::vector<T> pinned_xt, pinned_x0;
+  std::map<std::string, std::vector<T>> grid;  // grid values by name ("grid:\\mu")
+  // Caches by step, filled on first use.
+  mutable std::map<long, std::shared_ptr<MixtureT<T>>> marginals;
+  mutable std::map<long, std::shared_ptr<PosteriorT<T>>> posteriors;  // x_0 | x_s
+  mutable std::map<long, std::shared_ptr<PosteriorT<T>>> reverses;    // x_{s-1} | x_s
+  const MixtureT<T>& marginal(long s) const;
+  const PosteriorT<T>& posterior(long s) const;
+  const PosteriorT<T>& reverse(long s) const;
+};
+
+template <class T>
+class Evaluator {
+ public:
+  Evaluator(const World<T>& w, const Plan& plan, const Noise& noise, int lanes)
+      : w_(w), plan_(plan), noise_(noise), lanes_(lanes) {}
+
+  Val<T> eval(const Expr& e);
+  long index(const Expr& e);  // an index expression's value (integer)
+
+  // Values to use for expectation nodes (by address) instead of their per-lane estimates: the Monte Carlo means
+  // when the outer function of the means is evaluated.
+  std::map<const Expr*, T> substitutes;
+
+  // The model's random variables of this block (after eval has drawn them), for reports and replays.
+  const Val<T>& x_at(long s);
+
+ private:
+  const World<T>& w_;
+  const Plan& plan_;
+  const Noise& noise_;
+  int lanes_;
+  std::map<int, long> indices_;          // bound summation indices
+  std::map<int, Val<T>> bound_;          // bound variables' current samples
+  std::map<long, Val<T>> x_;             // x_s
+  bool have_eps_ = false, have_z_ = false;
+  Val<T> eps_, z_;
+  std::map<long, Val<T>> chain_;          // chain-mode x_s
+
+  // Per-lane noise access: the k-th number of the variable's slot.
+  T main_noise(int lane, int offset) const { return T(noise_.main[static_cast<std::size_t>(lane * noise_.main_per_lane + offset)]); }
+  T extra_noise(int lane, int offset) const { return T(noise_.extra[static_cast<std::size_t>(lane * noise_.extra_per_lane + offset)]); }
+  int offset_x0() const { return 0; }
+  int offset_after_x0() const { return plan_.x0 ? 1 + plan_.dim : 0; }
+
+  Val<T> x0();
+  Val<T> eps_t();
+  Val<T> xt();
+  Val<T> xprev();
+  Val<T> chain_x(long s);
+  Val<T> zv();
+  Val<T> wv(long s);
+  Val<T> sample(const Dist& d, int id);
+  Val<T> log_density(const Dist& d, const Val<T>& at);
+  Val<T> score(const Dist& d, const Val<T>& at);
+  Val<T> integral(const Expr& e);
+  [[noreturn]] void fail(const Expr& e, const std::string& why) const { throw EvalError(e.pos, why); }
+};
+
+extern template class Evaluator<double>;
+extern template class Evaluator<mp50>;
+extern template struct World<double>;
+extern template struct World<mp50>;
+
+}  // namespace verify::formula

@@ -1,0 +1,1466 @@
+// Resolution: syntax tree -> typed expression. Order of lookup for a symbol: variables bound by an enclosing
+// expectation / integral / sum, the case's [define] table, its [grid], then the vocabulary. The vocabulary's
+// ground truths (posterior, reverse step, marginals) are computed from definitions (Bayes' rule on the Gaussian
+// steps, the mixture), never from the notes' closed forms, so that the notes' formulas can be tested against them.
+#include "verify/formula/resolve.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <set>
+
+#include "verify/mixture.hpp"
+#include "verify/schedule.hpp"
+
+namespace verify::formula {
+
+std::string to_string(Type t) {
+  switch (t) {
+    case Type::index: return "an integer index";
+    case Type::scalar: return "a scalar";
+    case Type::vector: return "a vector";
+    case Type::matrix: return "a matrix";
+    case Type::distribution: return "a distribution";
+  }
+  return "?";
+}
+
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+using E = Expr;
+
+ExprPtr P(Expr e) {
+  for (const auto& a : e.args)
+    if (a) {
+      e.random = e.random || a->random;
+      e.mc = e.mc || a->mc;
+    }
+  for (const auto& d : e.dists)
+    for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
+      if (p) {
+        e.random = e.random || p->random;
+        e.mc = e.mc || p->mc;
+      }
+  return std::make_shared<const Expr>(std::move(e));
+}
+
+ExprPtr number(double v, const std::string& text = {}) {
+  Expr e;
+  e.op = Op::number;
+  e.type = Type::scalar;
+  e.value = v;
+  e.text = text;
+  return P(std::move(e));
+}
+
+ExprPtr index_const(long v) {
+  Expr e;
+  e.op = Op::number;
+  e.type = Type::index;
+  e.value = static_cast<double>(v);
+  e.text = std::to_string(v);
+  return P(std::move(e));
+}
+
+// A text for messages: the node's LaTeX, shortened.
+std::string frag(const Node& n) {
+  std::string s = to_latex(n);
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+// Letters of an implicit product of single letters, as one word: p_{data} -> "data", D_{KL} -> "KL".
+std::string word_of(const Node& n) {
+  if (n.kind == Kind::symbol && !n.sub && !n.sup && n.sym.accents.empty()) return n.sym.base;
+  if (n.kind == Kind::mul && n.text == "implicit") {
+    const std::string a = word_of(*n.args[0]), b = word_of(*n.args[1]);
+    if (!a.empty() && !b.empty() && a.size() + b.size() < 32) return a + b;
+  }
+  return {};
+}
+
+bool is_symbol(const Node& n, const std::string& base, const std::string& style = "") {
+  return n.kind == Kind::symbol && n.sym.base == base && n.sym.style == style && n.sym.accents.empty() && !n.sym.star &&
+         n.sym.primes == 0;
+}
+
+// Greek / decorated name of a symbol without scripts, for vocabulary matching: "alpha", "bar alpha", "tilde beta".
+std::string core_name(const Node& n) {
+  std::string s;
+  for (const auto& a : n.sym.accents) s += a + " ";
+  if (n.sym.style == "cal") s += "cal ";
+  if (n.sym.style == "bb") s += "bb ";
+  s += n.sym.base;
+  if (n.sym.star) s += "*";
+  for (int i = 0; i < n.sym.primes; ++i) s += "'";
+  return s;
+}
+
+}  // namespace
+
+Definition definition_key(const Node& lhs) {
+  Definition d;
+  const Node* sym = &lhs;
+  if (lhs.kind == Kind::call) {
+    sym = lhs.args[0].get();
+    for (std::size_t i = 1; i < lhs.args.size(); ++i) {
+      if (lhs.args[i]->kind != Kind::symbol)
+        throw LatexError(lhs.args[i]->begin, frag(*lhs.args[i]), "a function's parameters must be symbols, e.g. f(x, s)");
+      d.params.push_back(lhs.args[i]);
+    }
+    d.kind = Definition::Kind::function;
+  } else if (lhs.kind == Kind::pow && lhs.args[0]->kind == Kind::symbol && lhs.args[1]->kind == Kind::number &&
+             lhs.args[1]->text == "2") {
+    sym = lhs.args[0].get();
+    d.squared = true;
+  } else if (lhs.kind == Kind::symbol && lhs.sup && lhs.sup->kind == Kind::number && lhs.sup->text == "2") {
+    Node s = lhs;
+    s.sup.reset();
+    d.squared = true;
+    d.key = symbol_name(s);
+    if (s.sub && s.sub->kind == Kind::symbol && (s.sub->sym.base == "t" || s.sub->sym.base == "s") && s.sub->sym.style.empty()) {
+      d.generic_index = s.sub->sym.base;
+      Node bare = s;
+      bare.sub.reset();
+      d.key = symbol_name(bare) + "_{#}";
+    }
+    return d;
+  }
+  if (sym->kind != Kind::symbol)
+    throw LatexError(lhs.begin, frag(lhs), "a [define] key must be a symbol (\\mu, v_t, \\sigma^2) or a function f(x, s)");
+  if (sym->sup && !d.squared)
+    throw LatexError(lhs.begin, frag(lhs), "a [define] key cannot have a superscript other than ^2 (define \\sigma^2 = ...)");
+  Node bare = *sym;
+  bare.sup.reset();
+  d.key = symbol_name(bare);
+  if (bare.sub && bare.sub->kind == Kind::symbol && (bare.sub->sym.base == "t" || bare.sub->sym.base == "s") &&
+      bare.sub->sym.style.empty() && d.kind != Definition::Kind::function) {
+    d.generic_index = bare.sub->sym.base;
+    bare.sub.reset();
+    d.key = symbol_name(bare) + "_{#}";
+  }
+  return d;
+}
+
+namespace {
+
+class Resolver {
+ public:
+  explicit Resolver(const Context& c) : ctx_(c) {}
+
+  ExprPtr run(const Node& n) { return value(n); }
+
+  Relation relation(const Node& n) {
+    if (n.kind != Kind::relation)
+      throw LatexError(n.begin, frag(n), "expected a relation (a = b, a \\le b, a \\approx b, a \\propto b)");
+    if (n.args.size() != 2)
+      throw LatexError(n.begin, frag(n), "a chain of relations (a = b = c): write it as a [derivation], one step per line");
+    Relation r;
+    r.op = n.text;
+    NodePtr lhs = n.args[0], rhs = n.args[1];
+    r.rhs_const = strip_const(rhs) || strip_const(lhs);
+    if (!lhs || !rhs) throw LatexError(n.begin, frag(n), "a side of the relation is only '+ const'");
+    r.lhs = value(*lhs);
+    r.rhs = value(*rhs);
+    for (const ExprPtr* s : {&r.lhs, &r.rhs})
+      if ((*s)->type == Type::distribution)
+        throw LatexError(n.begin, frag(n), "a side of the relation is a distribution, not a value");
+    if (r.lhs->type == Type::index) r.lhs = as_scalar(r.lhs);
+    if (r.rhs->type == Type::index) r.rhs = as_scalar(r.rhs);
+    if (r.lhs->type != r.rhs->type || r.lhs->dim != r.rhs->dim)
+      throw LatexError(n.begin, frag(n), "the two sides differ in type: " + describe(r.lhs) + " and " + describe(r.rhs));
+    if (r.op != "=" && r.op != "approx" && r.op != "propto" && r.lhs->type != Type::scalar)
+      throw LatexError(n.begin, frag(n), "an inequality needs scalar sides, got " + describe(r.lhs));
+    if (r.op == "!=") throw LatexError(n.begin, frag(n), "'\\ne' is not a checkable claim here");
+    return r;
+  }
+
+ private:
+  struct BoundVar {
+    std::string name;  // canonical symbol name
+    int id;
+    Type type;
+    int dim;
+  };
+  struct IndexVar {
+    std::string name;
+    int id;
+  };
+
+  const Context& ctx_;
+  std::vector<BoundVar> bound_;
+  std::vector<IndexVar> indices_;
+  int next_id_ = 0;
+  int depth_ = 0;
+
+  static std::string describe(const ExprPtr& e) {
+    if (e->type == Type::vector) return "a vector of dimension " + std::to_string(e->dim);
+    if (e->type == Type::matrix) return "a " + std::to_string(e->dim) + "x" + std::to_string(e->dim) + " matrix";
+    return to_string(e->type);
+  }
+
+  [[noreturn]] void fail(const Node& n, const std::string& why, const std::string& suggestion = {}) const {
+    throw LatexError(n.begin, frag(n), why, suggestion);
+  }
+
+  // "+ const" / "+ C": removes the term; returns whether one was there.
+  static bool is_const_marker(const Node& n) {
+    if (n.kind == Kind::symbol && n.sym.style == "rm" && (n.sym.base == "const" || n.sym.base == "const." || n.sym.base == "constant"))
+      return true;
+    if (n.kind == Kind::symbol && n.sym.base == "C" && n.sym.style.empty() && n.sym.accents.empty() && !n.sup) return true;
+    return false;
+  }
+  bool strip_const(NodePtr& side) const {
+    if (!side) return false;
+    if ((side->kind == Kind::add || side->kind == Kind::sub) && is_const_marker(*side->args[1]) &&
+        !ctx_.defines.count(symbol_name(*side->args[1]))) {
+      side = side->args[0];
+      return true;
+    }
+    if (is_const_marker(*side) && !ctx_.defines.count(symbol_name(*side))) {
+      side = nullptr;
+      return true;
+    }
+    return false;
+  }
+
+  ExprPtr make(Op op, Type type, int dim, std::vector<ExprPtr> args, const Node& at, std::string text = {}) const {
+    Expr e;
+    e.op = op;
+    e.type = type;
+    e.dim = dim;
+    e.args = std::move(args);
+    e.text = std::move(text);
+    e.pos = at.begin;
+    return P(std::move(e));
+  }
+
+  ExprPtr as_scalar(const ExprPtr& e) const {
+    if (e->type != Type::index) return e;
+    Expr c = *e;
+    c.type = Type::scalar;
+    return P(std::move(c));
+  }
+
+  // ---------- indices: integers built from t, T, d, bound summation indices and numbers
+  ExprPtr index(const Node& n) {
+    switch (n.kind) {
+      case Kind::number: {
+        const double v = std::stod(n.text);
+        if (v != std::floor(v)) fail(n, "an index must be an integer");
+        return index_const(static_cast<long>(v));
+      }
+      case Kind::symbol: {
+        if (n.sub || n.sup || !n.sym.accents.empty() || !n.sym.style.empty()) break;
+        for (auto it = indices_.rbegin(); it != indices_.rend(); ++it)
+          if (it->name == n.sym.base) {
+            Expr e;
+            e.op = Op::index_var;
+            e.type = Type::index;
+            e.id = it->id;
+            e.text = n.sym.base;
+            e.pos = n.begin;
+            return P(std::move(e));
+          }
+        if (n.sym.base == "t" || n.sym.base == "T" || n.sym.base == "d") {
+          if (n.sym.base != "d" && !ctx_.schedule) fail(n, "'" + n.sym.base + "' needs a [schedule] in the case");
+          Expr e;
+          e.op = Op::index_var;
+          e.type = Type::index;
+          e.text = n.sym.base;
+          e.pos = n.begin;
+          return P(std::move(e));
+        }
+        if (auto it = ctx_.defines.find(symbol_name(n)); it != ctx_.defines.end() && it->second.kind == Definition::Kind::value &&
+                                                          it->second.rows == 0) {
+          const double v = it->second.values[0];
+          if (v != std::floor(v)) fail(n, "'" + symbol_name(n) + "' is used as an index but is not an integer");
+          return index_const(static_cast<long>(v));
+        }
+        break;
+      }
+      case Kind::add:
+      case Kind::sub: {
+        ExprPtr a = index(*n.args[0]), b = index(*n.args[1]);
+        return make(n.kind == Kind::add ? Op::add : Op::sub, Type::index, 1, {a, b}, n);
+      }
+      case Kind::neg: return make(Op::neg, Type::index, 1, {index(*n.args[0])}, n);
+      case Kind::mul: return make(Op::mul, Type::index, 1, {index(*n.args[0]), index(*n.args[1])}, n);
+      case Kind::div: return make(Op::div, Type::index, 1, {index(*n.args[0]), index(*n.args[1])}, n, "index");
+      case Kind::group: return index(*n.args[0]);
+      default: break;
+    }
+    fail(n, "expected a step index (an integer expression in t, T, s, ...), got '" + frag(n) + "'");
+  }
+
+  bool looks_like_index(const Node& n) const {
+    switch (n.kind) {
+      case Kind::number: return n.text.find('.') == std::string::npos;
+      case Kind::symbol: {
+        if (n.sub || n.sup || !n.sym.accents.empty() || !n.sym.style.empty()) return false;
+        for (const auto& iv : indices_)
+          if (iv.name == n.sym.base) return true;
+        return n.sym.base == "t" || n.sym.base == "T" || n.sym.base == "s";
+      }
+      case Kind::add:
+      case Kind::sub:
+      case Kind::mul: return looks_like_index(*n.args[0]) && looks_like_index(*n.args[1]);
+      case Kind::neg:
+      case Kind::group: return looks_like_index(*n.args[0]);
+      default: return false;
+    }
+  }
+
+  // ---------- values
+  ExprPtr value(const Node& n) {
+    if (++depth_ > 200) fail(n, "formula nests too deeply");
+    struct Guard {
+      int& d;
+      ~Guard() { --d; }
+    } guard{depth_};
+    switch (n.kind) {
+      case Kind::number: return number(std::stod(n.text), n.text);
+      case Kind::group: return value(*n.args[0]);
+      case Kind::symbol: return symbol(n);
+      case Kind::add:
+      case Kind::sub: return additive(n);
+      case Kind::neg: {
+        ExprPtr a = value(*n.args[0]);
+        check_numeric(n, a);
+        return make(Op::neg, a->type, a->dim, {a}, n);
+      }
+      case Kind::mul: return product(n);
+      case Kind::div: return quotient(n);
+      case Kind::pow: return power(n, value(*n.args[0]), *n.args[1]);
+      case Kind::transpose: {
+        ExprPtr a = value(*n.args[0]);
+        if (a->type == Type::matrix) return make(Op::transpose, Type::matrix, a->dim, {a}, n);
+        if (a->type == Type::vector) {
+          Expr t = *make(Op::transpose, Type::vector, a->dim, {a}, n);
+          t.text = "row";
+          return P(std::move(t));
+        }
+        fail(n, "transpose of " + describe(a));
+      }
+      case Kind::func: return function(n);
+      case Kind::norm: {
+        ExprPtr a = value(*n.args[0]);
+        if (n.sub && !(n.sub->kind == Kind::number && n.sub->text == "2")) fail(n, "only the Euclidean norm \\|v\\|_2 is supported");
+        if (a->type == Type::scalar) return make(Op::abs, Type::scalar, 1, {a}, n);
+        if (a->type != Type::vector) fail(n, "the norm of " + describe(a));
+        return make(Op::norm, Type::scalar, 1, {a}, n);
+      }
+      case Kind::abs: {
+        ExprPtr a = value(*n.args[0]);
+        if (a->type == Type::index) a = as_scalar(a);
+        if (a->type == Type::scalar) return make(Op::abs, Type::scalar, 1, {a}, n);
+        if (a->type == Type::matrix) return make(Op::det, Type::scalar, 1, {a}, n);
+        if (a->type == Type::vector) return make(Op::norm, Type::scalar, 1, {a}, n);
+        fail(n, "|.| of " + describe(a));
+      }
+      case Kind::call: return call(n);
+      case Kind::sum:
+      case Kind::prod: return big_op(n);
+      case Kind::expect: return expectation(n);
+      case Kind::integral: return integral(n);
+      case Kind::nabla: return nabla(n);
+      case Kind::relation: fail(n, "a relation inside an expression");
+      case Kind::text: fail(n, "'" + n.text + "' is not a value");
+      default: break;
+    }
+    fail(n, "'" + frag(n) + "' cannot be evaluated");
+  }
+
+  void check_numeric(const Node& n, const ExprPtr& a) const {
+    if (a->type == Type::distribution) fail(n, "'" + frag(n) + "' is a distribution; arithmetic needs values (its density is written q(x))");
+  }
+
+  ExprPtr additive(const Node& n) {
+    ExprPtr a = value(*n.args[0]), b = value(*n.args[1]);
+    check_numeric(*n.args[0], a);
+    check_numeric(*n.args[1], b);
+    if (a->type == Type::index && b->type == Type::index) return make(n.kind == Kind::add ? Op::add : Op::sub, Type::index, 1, {a, b}, n);
+    a = as_scalar(a);
+    b = as_scalar(b);
+    if (a->type != b->type || a->dim != b->dim)
+      fail(n, "cannot " + std::string(n.kind == Kind::add ? "add " : "subtract ") + describe(b) + (n.kind == Kind::add ? " to " : " from ") + describe(a));
+    if (a->type == Type::vector && (a->text == "row") != (b->text == "row")) fail(n, "cannot add a row vector and a column vector");
+    return make(n.kind == Kind::add ? Op::add : Op::sub, a->type, a->dim, {a, b}, n);
+  }
+
+  // A derivative operator written as a fraction (d/dt or \partial/\partial x) applied by juxtaposition.
+  static bool is_partial_operator(const Node& n) {
+    return n.kind == Kind::div && n.text == "frac" && n.args[0]->kind == Kind::symbol && n.args[0]->sym.base == "partial";
+  }
+
+  ExprPtr product(const Node& n) {
+    if (is_partial_operator(*n.args[0])) fail(n, "partial derivatives are not supported yet: write the derivative out");
+    // e^{x} is exp(x) unless e is defined.
+    ExprPtr a = value(*n.args[0]), b = value(*n.args[1]);
+    check_numeric(*n.args[0], a);
+    check_numeric(*n.args[1], b);
+    if (a->type == Type::index && b->type == Type::index) return make(Op::mul, Type::index, 1, {a, b}, n);
+    a = as_scalar(a);
+    b = as_scalar(b);
+    const bool dot_written = n.text == "cdot";
+    if (a->type == Type::scalar || b->type == Type::scalar) {
+      const ExprPtr& other = a->type == Type::scalar ? b : a;
+      Expr e = *make(Op::mul, other->type, other->dim, {a, b}, n);
+      if (other->type == Type::vector) e.text = other->text;  // keeps "row"
+      return P(std::move(e));
+    }
+    if (a->type == Type::vector && b->type == Type::vector) {
+      if (a->dim != b->dim) fail(n, "vectors of dimensions " + std::to_string(a->dim) + " and " + std::to_string(b->dim));
+      if (a->text == "row" && b->text != "row") return make(Op::dot, Type::scalar, 1, {a, b}, n);
+      if (dot_written && a->text != "row" && b->text != "row") return make(Op::dot, Type::scalar, 1, {a, b}, n);
+      fail(n, "the product of two vectors is ambiguous: write u^\\top v or u \\cdot v for the inner product");
+    }
+    if (a->type == Type::matrix && b->type == Type::vector) {
+      if (b->text == "row") fail(n, "a matrix times a row vector");
+      if (a->dim != b->dim) fail(n, "matrix and vector dimensions differ");
+      return make(Op::mul, Type::vector, b->dim, {a, b}, n);
+    }
+    if (a->type == Type::vector && b->type == Type::matrix) {
+      if (a->text != "row") fail(n, "a column vector times a matrix: transpose it (v^\\top A)");
+      Expr e = *make(Op::mul, Type::vector, a->dim, {a, b}, n);
+      e.text = "row";
+      return P(std::move(e));
+    }
+    if (a->type == Type::matrix && b->type == Type::matrix) return make(Op::mul, Type::matrix, a->dim, {a, b}, n);
+    fail(n, "cannot multiply " + describe(a) + " by " + describe(b));
+  }
+
+  ExprPtr quotient(const Node& n) {
+    if (is_partial_operator(n)) fail(n, "partial derivatives are not supported yet: write the derivative out");
+    ExprPtr a = value(*n.args[0]), b = value(*n.args[1]);
+    check_numeric(*n.args[0], a);
+    check_numeric(*n.args[1], b);
+    a = as_scalar(a);
+    b = as_scalar(b);
+    if (b->type != Type::scalar) fail(*n.args[1], "division by " + describe(b));
+    Expr e = *make(Op::div, a->type, a->dim, {a, b}, n);
+    if (a->type == Type::vector) e.text = a->text;
+    return P(std::move(e));
+  }
+
+  ExprPtr power(const Node& n, ExprPtr base, const Node& expo) {
+    check_numeric(n, base);
+    if (base->type == Type::matrix) {
+      if (expo.kind == Kind::neg && expo.args[0]->kind == Kind::number && expo.args[0]->text == "1")
+        return make(Op::inverse, Type::matrix, base->dim, {base}, n);
+      if (is_symbol(expo, "T")) return make(Op::transpose, Type::matrix, base->dim, {base}, n);
+      if (expo.kind == Kind::number && expo.text == "2") return make(Op::mul, Type::matrix, base->dim, {base, base}, n);
+      fail(n, "a matrix power other than ^{-1}, ^T, ^2");
+    }
+    if (base->type == Type::vector) {
+      if (is_symbol(expo, "T")) {
+        Expr t = *make(Op::transpose, Type::vector, base->dim, {base}, n);
+        t.text = "row";
+        return P(std::move(t));
+      }
+      fail(n, "a power of a vector: write \\|v\\|^2 for its squared length");
+    }
+    ExprPtr e = value(expo);
+    check_numeric(expo, e);
+    if (base->type == Type::index && e->type == Type::index) return make(Op::pow, Type::index, 1, {base, e}, n);
+    base = as_scalar(base);
+    e = as_scalar(e);
+    if (e->type != Type::scalar) fail(expo, "an exponent must be a scalar, got " + describe(e));
+    return make(Op::pow, Type::scalar, 1, {base, e}, n);
+  }
+
+  ExprPtr function(const Node& n) {
+    const std::string& f = n.text;
+    if (f == "root") {
+      ExprPtr a = as_scalar(value(*n.args[0])), k = as_scalar(value(*n.args[1]));
+      if (a->type != Type::scalar) fail(n, "a root of " + describe(a));
+      return make(Op::pow, Type::scalar, 1, {a, make(Op::div, Type::scalar, 1, {number(1), k}, n)}, n);
+    }
+    ExprPtr a = value(*n.args[0]);
+    check_numeric(*n.args[0], a);
+    a = as_scalar(a);
+    if (f == "log" || f == "exp" || f == "sqrt") {
+      if (a->type != Type::scalar) fail(n, "\\" + f + " of " + describe(a) + " (it needs a scalar)");
+      // log of a density written out: log q(x) -> the log-density itself (no exp/log round trip, no underflow).
+      if (f == "log" && a->op == Op::exp) return a->args[0];
+      return make(f == "log" ? Op::log : f == "exp" ? Op::exp : Op::sqrt, Type::scalar, 1, {a}, n);
+    }
+    if (f == "det") {
+      if (a->type == Type::scalar) return a;
+      if (a->type != Type::matrix) fail(n, "\\det of " + describe(a));
+      return make(Op::det, Type::scalar, 1, {a}, n);
+    }
+    if (f == "tr") {
+      if (a->type != Type::matrix) fail(n, "the trace of " + describe(a));
+      return make(Op::trace, Type::scalar, 1, {a}, n);
+    }
+    fail(n, "\\" + f + " is not supported");
+  }
+
+  // ---------- symbols
+  ExprPtr symbol(const Node& n) {
+    const std::string name = symbol_name(n);
+    // Variables bound by an enclosing expectation / integral.
+    for (auto it = bound_.rbegin(); it != bound_.rend(); ++it)
+      if (it->name == name) {
+        Expr e;
+        e.op = Op::bound;
+        e.id = it->id;
+        e.type = it->type;
+        e.dim = it->dim;
+        e.pos = n.begin;
+        e.latex = name;
+        ExprPtr v = P(std::move(e));
+        return n.sup ? power(n, v, *n.sup) : v;
+      }
+    // x^t (time as a superscript, note 004 section 2): the superscript is the step.
+    if (ctx_.superscript_time && n.sup && !n.sub && n.sym.base == "x" && n.sym.accents.empty()) {
+      Node s = n;
+      s.sub = n.sup;
+      s.sup.reset();
+      return symbol(s);
+    }
+    // Definitions: exact key, then the generic-index form v_t.
+    if (ExprPtr d = defined(n)) return d;
+    if (ExprPtr g = vocabulary(n)) return g;
+    suggest_and_fail(n, "unknown symbol '" + name + "'");
+  }
+
+  [[noreturn]] void suggest_and_fail(const Node& n, const std::string& why) const {
+    const std::string name = symbol_name(n);
+    std::vector<std::string> names = vocabulary_names();
+    for (const auto& [k, d] : ctx_.defines) names.push_back(k);
+    for (const auto& [k, d] : ctx_.grid) names.push_back(k);
+    for (const auto& b : bound_) names.push_back(b.name);
+    std::string best;
+    std::size_t bd = 3;
+    for (const auto& c : names) {
+      const auto dd = edit_distance(name, c);
+      if (dd < bd) bd = dd, best = c;
+    }
+    fail(n, why + " (define it in [define], or see the vocabulary in docs/formulas.md)", best);
+  }
+
+  const Definition* find_definition(const Node& n, NodePtr* index_arg) const {
+    Node bare = n;
+    bare.sup.reset();
+    const std::string key = symbol_name(bare);
+    if (auto it = ctx_.defines.find(key); it != ctx_.defines.end()) return &it->second;
+    if (bare.sub) {
+      Node nosub = bare;
+      nosub.sub.reset();
+      if (auto it = ctx_.defines.find(symbol_name(nosub) + "_{#}"); it != ctx_.defines.end()) {
+        *index_arg = bare.sub;
+        return &it->second;
+      }
+    }
+    return nullptr;
+  }
+
+  ExprPtr defined(const Node& n) {
+    NodePtr index_arg;
+    const Definition* d = find_definition(n, &index_arg);
+    const Definition* gd = nullptr;
+    if (!d) {
+      Node bare = n;
+      bare.sup.reset();
+      if (auto it = ctx_.grid.find(symbol_name(bare)); it != ctx_.grid.end()) gd = &it->second;
+    }
+    if (!d && !gd) return nullptr;
+    const Definition& def = d ? *d : *gd;
+    if (def.kind == Definition::Kind::function) fail(n, "'" + def.key + "' is a function: call it with arguments");
+    ExprPtr v;
+    bool sup_used = false;
+    if (def.kind == Definition::Kind::value) {
+      Expr e;
+      e.op = Op::data;
+      e.data = def.values;
+      e.text = gd ? "grid:" + def.key : def.key;
+      e.type = def.rows == 0 ? Type::scalar : def.cols == 0 ? Type::vector : Type::matrix;
+      e.dim = def.rows == 0 ? 1 : def.rows;
+      e.pos = n.begin;
+      e.latex = def.key;
+      v = P(std::move(e));
+      if (def.squared) {
+        if (n.sup && n.sup->kind == Kind::number && n.sup->text == "2") sup_used = true;
+        else v = make(Op::sqrt, Type::scalar, 1, {v}, n);
+      }
+    } else {
+      NodePtr body = def.body;
+      if (!def.generic_index.empty() && index_arg) body = substitute(body, {{def.generic_index, index_arg}});
+      v = value(*body);
+      if (def.squared) {
+        if (n.sup && n.sup->kind == Kind::number && n.sup->text == "2") sup_used = true;
+        else v = make(Op::sqrt, Type::scalar, 1, {v}, n);
+      }
+    }
+    if (n.sup && !sup_used) return power(n, v, *n.sup);
+    return v;
+  }
+
+  // Replaces symbols (by canonical name, without scripts when the parameter has none) with argument trees.
+  NodePtr substitute(const NodePtr& body, const std::vector<std::pair<std::string, NodePtr>>& subs) const {
+    std::function<NodePtr(const NodePtr&)> go = [&](const NodePtr& p) -> NodePtr {
+      if (!p) return p;
+      if (p->kind == Kind::symbol) {
+        const std::string full = symbol_name(*p);
+        Node bare = *p;
+        bare.sup.reset();
+        for (const auto& [name, arg] : subs) {
+          if (symbol_name(bare) == name) {
+            if (!p->sup) return arg;
+            Node pw;
+            pw.kind = Kind::pow;
+            pw.begin = p->begin;
+            pw.end = p->end;
+            Node g;
+            g.kind = Kind::group;
+            g.text = "(";
+            g.args = {arg};
+            pw.args = {std::make_shared<const Node>(g), go(p->sup)};
+            return std::make_shared<const Node>(pw);
+          }
+          if (name.size() == 1 && p->sym.base == name && !p->sub && p->sym.accents.empty() && p->sym.style.empty() && !p->sup)
+            return arg;
+        }
+        (void)full;
+      }
+      Node c = *p;
+      for (auto& a : c.args) a = go(a);
+      c.sub = go(c.sub);
+      c.sup = go(c.sup);
+      return std::make_shared<const Node>(c);
+    };
+    return go(body);
+  }
+
+  // ---------- the vocabulary
+  ExprPtr sched(const std::string& what, ExprPtr step, const Node& n) const {
+    if (!ctx_.schedule) fail(n, "'" + frag(n) + "' needs a [schedule] in the case");
+    return make(Op::schedule, Type::scalar, 1, {std::move(step)}, n, what);
+  }
+  ExprPtr rv(const std::string& what, ExprPtr step, const Node& n) const {
+    if (!ctx_.mixture && (what == "x")) fail(n, "'" + frag(n) + "' needs a [mixture] (the data distribution) in the case");
+    if (!ctx_.schedule && step && what != "z") fail(n, "'" + frag(n) + "' needs a [schedule] in the case");
+    Expr e;
+    e.op = Op::random;
+    e.type = Type::vector;
+    e.dim = ctx_.dim;
+    e.text = what;
+    if (step) e.args = {step};
+    e.random = true;
+    e.pos = n.begin;
+    e.latex = frag(n);
+    return P(std::move(e));
+  }
+
+  ExprPtr vocabulary(const Node& n) {
+    const std::string c = core_name(n);
+    const bool has_sub = bool(n.sub);
+    ExprPtr v;
+    bool sup_used = false;
+    auto step_of = [&]() { return index(*n.sub); };
+    if (c == "pi" && !has_sub) v = make(Op::pi, Type::scalar, 1, {}, n);
+    else if ((c == "t" || c == "T" || c == "d") && !has_sub) v = as_scalar(index(n.sup ? [&] { Node b = n; b.sup.reset(); return b; }() : n));
+    else if (c == "e" && !has_sub && n.sup) {
+      ExprPtr x = as_scalar(value(*n.sup));
+      if (x->type != Type::scalar) fail(n, "e^{...} needs a scalar exponent");
+      return make(Op::exp, Type::scalar, 1, {x}, n);
+    } else if (c == "e" && !has_sub) v = make(Op::exp, Type::scalar, 1, {number(1)}, n);
+    else if (c == "beta" && has_sub) v = sched("beta", step_of(), n);
+    else if (c == "alpha" && has_sub) v = sched("alpha", step_of(), n);
+    else if ((c == "bar alpha") && has_sub) v = sched("alpha_bar", step_of(), n);
+    else if (c == "tilde beta" && has_sub) v = sched("beta_tilde", step_of(), n);
+    else if (c == "sigma" && has_sub && looks_like_index(*n.sub)) {
+      // sigma_t^2: the reverse model's variance, as the case's [model] sigma2 chooses.
+      ExprPtr s2 = sched("sigma2", step_of(), n);
+      if (n.sup && n.sup->kind == Kind::number && n.sup->text == "2") {
+        v = s2;
+        sup_used = true;
+      } else {
+        v = make(Op::sqrt, Type::scalar, 1, {s2}, n);
+      }
+    } else if (c == "x" && has_sub) v = rv("x", step_of(), n);
+    else if ((c == "epsilon" || c == "varepsilon") && !has_sub) {
+      if (!ctx_.schedule) fail(n, "'\\epsilon' (the noise of x_t) needs a [schedule] in the case");
+      v = rv("eps", t_index(n), n);
+    } else if ((c == "epsilon" || c == "varepsilon") && has_sub && looks_like_index(*n.sub)) v = rv("eps", step_of(), n);
+    else if (c == "z" && !has_sub) v = rv("z", nullptr, n);
+    else if (c == "W" && has_sub) v = rv("W", step_of(), n);
+    else if (c == "I" && !has_sub) {
+      Expr e;
+      e.op = Op::identity;
+      e.type = Type::matrix;
+      e.dim = ctx_.dim;
+      e.pos = n.begin;
+      v = P(std::move(e));
+    }
+    if (!v) return nullptr;
+    if (n.sup && !sup_used) return power(n, v, *n.sup);
+    return v;
+  }
+
+  ExprPtr t_index(const Node& n) const {
+    Expr e;
+    e.op = Op::index_var;
+    e.type = Type::index;
+    e.text = "t";
+    e.pos = n.begin;
+    return P(std::move(e));
+  }
+
+  // ---------- calls: functions, densities, laws, the model
+  struct CallParts {
+    const Node* callee;
+    std::vector<NodePtr> args;
+    std::vector<std::string> seps;
+  };
+
+  ExprPtr call(const Node& n) {
+    const Node& f = *n.args[0];
+    std::vector<NodePtr> args(n.args.begin() + 1, n.args.end());
+    const std::string fname = symbol_name(f);
+    // User functions first.
+    {
+      Node bare = f;
+      bare.sup.reset();
+      if (auto it = ctx_.defines.find(symbol_name(bare)); it != ctx_.defines.end() && it->second.kind == Definition::Kind::function) {
+        const Definition& d = it->second;
+        for (const auto& s : n.seps)
+          if (s != ",") fail(n, "a function's arguments are separated by commas");
+        if (args.size() != d.params.size())
+          fail(n, "'" + d.key + "' takes " + std::to_string(d.params.size()) + " argument(s), got " + std::to_string(args.size()));
+        std::vector<std::pair<std::string, NodePtr>> subs;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+          Node g;
+          g.kind = Kind::group;
+          g.text = "(";
+          g.args = {args[i]};
+          g.begin = args[i]->begin;
+          g.end = args[i]->end;
+          subs.push_back({symbol_name(*d.params[i]), std::make_shared<const Node>(g)});
+        }
+        ExprPtr v = value(*substitute(d.body, subs));
+        return f.sup ? power(f, v, *f.sup) : v;
+      }
+    }
+    const std::string w = word_of(f);
+    const std::string sub_word = f.sub ? word_of(*f.sub) : "";
+    // KL divergences.
+    if ((f.sym.base == "D" && f.sub && (sub_word == "KL" || (f.sub->kind == Kind::symbol && f.sub->sym.base == "KL"))) ||
+        f.sym.base == "KL") {
+      if (n.args.size() != 3 || n.seps.size() != 1 || n.seps[0] != "||")
+        fail(n, "a KL divergence is written D_{KL}(P \\| Q) with two laws");
+      return kl(n, *n.args[1], *n.args[2]);
+    }
+    // Densities and laws.
+    if (f.sym.base == "N" && f.sym.style == "cal") return normal(n, args);
+    if (f.sym.base == "SNR" && !f.sub) {
+      if (args.size() != 1) fail(n, "SNR(t) takes one step");
+      ExprPtr ab = sched("alpha_bar", index(*args[0]), n);
+      return make(Op::div, Type::scalar, 1, {ab, make(Op::sub, Type::scalar, 1, {number(1), ab}, n)}, n);
+    }
+    if (is_density_name(f)) return density_value(n, f, args);
+    // The model: epsilon_theta, mu_theta, s_theta, \hat x_0.
+    if (ExprPtr m = model_function(n, f, args)) return f.sup ? power(f, m, *f.sup) : m;
+    // mu_tilde_t(x_t, x_0): the exact posterior mean (Bayes' rule).
+    if (core_name(f) == "tilde mu" && f.sub && args.size() == 2) {
+      ExprPtr a = value(*args[0]), b = value(*args[1]);
+      return posterior_step_mean(index(*f.sub), a, b, n);
+    }
+    (void)fname;
+    (void)w;
+    // Not a function: juxtaposition with brackets, beta_t (x) = beta_t x.
+    if (args.size() == 1 && n.seps.empty()) {
+      ExprPtr a = value(f);
+      ExprPtr b = value(*args[0]);
+      Node fake;
+      fake.kind = Kind::mul;
+      fake.text = "implicit";
+      fake.begin = n.begin;
+      fake.end = n.end;
+      Node ga;
+      ga.kind = Kind::group;
+      ga.text = "(";
+      ga.args = {args[0]};
+      fake.args = {n.args[0], std::make_shared<const Node>(ga)};
+      return product(fake);
+    }
+    suggest_and_fail(f, "'" + symbol_name(f) + "' is not a known function or law");
+  }
+
+  static bool is_density_name(const Node& f) {
+    if (f.sym.style == "cal" || !f.sym.accents.empty()) return false;
+    return f.sym.base == "q" || f.sym.base == "p";
+  }
+
+  // x_i (as written in a density's argument list): the step i, or null.
+  NodePtr step_of_x(const Node& a) const {
+    const Node* s = &a;
+    if (s->kind == Kind::group) s = s->args[0].get();
+    if (s->kind != Kind::symbol || s->sym.base != "x" || !s->sym.accents.empty()) return nullptr;
+    if (s->sub) return s->sub;
+    if (ctx_.superscript_time && s->sup) return s->sup;
+    return nullptr;
+  }
+
+  // The law named by q(x_i | x_j, ...), p_theta(x_i | x_j), p(x_T), p_data, p_t(.), q(x_i):
+  // returns the law of the first argument, with the conditioning values resolved.
+  DistPtr named_law(const Node& n, const Node& f, const std::vector<NodePtr>& args, const std::vector<std::string>& seps) {
+    const std::string sub = f.sub ? word_of(*f.sub) : "";
+    const bool theta = f.sub && f.sub->kind == Kind::symbol && f.sub->sym.base == "theta";
+    std::vector<NodePtr> target, given;
+    bool after_bar = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (i > 0 && seps[i - 1] == "|") after_bar = true;
+      else if (i > 0 && seps[i - 1] != ",") fail(n, "a density is written q(x | y, z)");
+      (after_bar ? given : target).push_back(args[i]);
+    }
+    if (target.size() != 1) fail(n, "a density of several variables (or of a trajectory) is not supported here");
+    // p_data(x), q(x_0), p_0(x): the data distribution.
+    if (f.sym.base == "p" && (sub == "data" || (f.sub && f.sub->kind == Kind::symbol && f.sub->sym.style == "rm" && f.sub->sym.base == "data"))) {
+      if (!given.empty()) fail(n, "p_data takes no conditioning");
+      return data_law(n);
+    }
+    // p_s(x): the marginal at step s, of any argument.
+    if (f.sym.base == "p" && f.sub && !theta && looks_like_index(*f.sub) && given.empty()) return marginal_law(index(*f.sub), n);
+    NodePtr ti = step_of_x(*target[0]);
+    if (!ti) fail(*target[0], "the variable of a named density must be x with its step (x_t, x_{t-1}, x_0)");
+    ExprPtr i = index(*ti);
+    std::vector<std::pair<ExprPtr, ExprPtr>> cond;  // (step, value)
+    for (const auto& g : given) {
+      NodePtr gi = step_of_x(*g);
+      if (!gi) fail(*g, "a named density conditions on x at some step (x_t, x_0)");
+      cond.push_back({index(*gi), value(*g)});
+    }
+    auto is_prev = [&](const ExprPtr& a, const ExprPtr& b) { return index_offset(b, a) == 1; };  // a = b - 1
+    auto is_zero = [&](const ExprPtr& a) { return index_is(a, 0); };
+    if (f.sym.base == "p" && (theta || !f.sub)) {
+      if (cond.empty()) {
+        if (index_is_T(i)) return prior_law(n);  // p(x_T) = N(0, I)
+        if (!theta) return marginal_law(i, n);   // p(x_t): the marginal
+        fail(n, "p_theta(x_t) (the model's marginal) has no closed form; only p_theta(x_{t-1} | x_t) and p(x_T) are known");
+      }
+      if (theta && cond.size() == 1 && is_prev(i, cond[0].first)) return model_step_law(cond[0].first, cond[0].second, n);
+      if (!theta && cond.size() == 1 && is_prev(i, cond[0].first)) return reverse_law(cond[0].first, cond[0].second, n);
+      fail(n, "unknown law '" + frag(n) + "' (known: p(x_T), p_\\theta(x_{t-1} | x_t), p(x_t), p_{data}(x))");
+    }
+    if (f.sym.base == "q" && !f.sub) {
+      if (cond.empty()) return is_zero(i) ? data_law(n) : marginal_law(i, n);
+      if (cond.size() == 1) {
+        const auto& [j, xj] = cond[0];
+        if (index_offset(i, j) > 0 || !index_comparable(i, j)) {
+          // forward: x_i | x_j with i > j
+          return forward_law(i, j, xj, n);
+        }
+        if (is_prev(i, j)) return reverse_law(j, xj, n);
+        if (is_zero(i)) return posterior_x0_law(j, xj, n);
+      }
+      if (cond.size() == 2) {
+        // q(x_{t-1} | x_t, x_0) in either order.
+        int a = 0, b = 1;
+        if (is_zero(cond[0].first)) std::swap(a, b);
+        if (is_zero(cond[b].first) && is_prev(i, cond[a].first)) return posterior_step_law(cond[a].first, cond[a].second, cond[b].second, n);
+      }
+      fail(n, "unknown law '" + frag(n) + "' (known: q(x_t | x_0), q(x_t | x_{t-1}), q(x_{t-1} | x_t, x_0), q(x_{t-1} | x_t), q(x_0 | x_t), q(x_t))");
+    }
+    // A user-defined law symbol used as a density: q_\phi(x) etc.
+    fail(n, "unknown density '" + frag(f) + "'");
+  }
+
+  // Index arithmetic for recognising law patterns: offset b - a when both are var + constant with the same var.
+  static bool affine_index(const ExprPtr& e, std::string& var, long& off) {
+    if (e->op == Op::number && e->type == Type::index) {
+      var = "";
+      off = static_cast<long>(e->value);
+      return true;
+    }
+    if (e->op == Op::index_var) {
+      var = e->text + "#" + std::to_string(e->id);
+      off = 0;
+      return true;
+    }
+    if ((e->op == Op::add || e->op == Op::sub) && e->type == Type::index) {
+      std::string v1, v2;
+      long o1, o2;
+      if (!affine_index(e->args[0], v1, o1) || !affine_index(e->args[1], v2, o2)) return false;
+      if (!v2.empty()) {
+        if (e->op == Op::add && v1.empty()) {
+          var = v2;
+          off = o1 + o2;
+          return true;
+        }
+        return false;
+      }
+      var = v1;
+      off = e->op == Op::add ? o1 + o2 : o1 - o2;
+      return true;
+    }
+    return false;
+  }
+  static long index_offset(const ExprPtr& a, const ExprPtr& b) {  // a - b, or 0 when not comparable
+    std::string va, vb;
+    long oa, ob;
+    if (!affine_index(a, va, oa) || !affine_index(b, vb, ob) || va != vb) return 0;
+    return oa - ob;
+  }
+  static bool index_comparable(const ExprPtr& a, const ExprPtr& b) {
+    std::string va, vb;
+    long oa, ob;
+    return affine_index(a, va, oa) && affine_index(b, vb, ob) && va == vb;
+  }
+  static bool index_is(const ExprPtr& a, long v) {
+    std::string va;
+    long oa;
+    return affine_index(a, va, oa) && va.empty() && oa == v;
+  }
+  static bool index_is_T(const ExprPtr& a) { return a->op == Op::index_var && a->text == "T"; }
+
+  DistPtr law(Dist d) const { return std::make_shared<const Dist>(std::move(d)); }
+  DistPtr data_law(const Node& n) const {
+    if (!ctx_.mixture) fail(n, "the data distribution needs a [mixture] in the case");
+    Dist d;
+    d.kind = Dist::Kind::data;
+    d.dim = ctx_.dim;
+    d.latex = "p_{data}";
+    return law(d);
+  }
+  DistPtr marginal_law(ExprPtr step, const Node& n) const {
+    if (!ctx_.mixture || !ctx_.schedule) fail(n, "the marginal q(x_t) needs a [mixture] and a [schedule]");
+    Dist d;
+    d.kind = Dist::Kind::marginal;
+    d.step = step;
+    d.dim = ctx_.dim;
+    d.latex = frag(n);
+    return law(d);
+  }
+  DistPtr prior_law(const Node& n) const {
+    Dist d;
+    d.kind = Dist::Kind::gaussian;
+    d.mean = zero_vector(n);
+    d.cov = number(1);
+    d.dim = ctx_.dim;
+    d.latex = "p(x_T)";
+    return law(d);
+  }
+  ExprPtr zero_vector(const Node& n) const {
+    Expr e;
+    e.op = Op::data;
+    e.type = Type::vector;
+    e.dim = ctx_.dim;
+    e.data.assign(static_cast<std::size_t>(ctx_.dim), 0.0);
+    e.text = "0";
+    e.pos = n.begin;
+    return P(std::move(e));
+  }
+  // x_i | x_j = v, i > j: N(sqrt(abar_i / abar_j) v, (1 - abar_i / abar_j) I).
+  DistPtr forward_law(ExprPtr i, ExprPtr j, ExprPtr v, const Node& n) const {
+    ExprPtr ai = sched("alpha_bar", i, n), aj = sched("alpha_bar", j, n);
+    ExprPtr ratio = make(Op::div, Type::scalar, 1, {ai, aj}, n);
+    Dist d;
+    d.kind = Dist::Kind::gaussian;
+    d.mean = make(Op::mul, Type::vector, ctx_.dim, {make(Op::sqrt, Type::scalar, 1, {ratio}, n), v}, n);
+    d.cov = make(Op::sub, Type::scalar, 1, {number(1), ratio}, n);
+    d.dim = ctx_.dim;
+    d.latex = frag(n);
+    return law(d);
+  }
+  // Bayes' rule for x_{s-1} given x_s = a and x_0 = b (prior N(sqrt(abar_{s-1}) b, (1 - abar_{s-1}) I), observation
+  // x_s = sqrt(alpha_s) x_{s-1} + sqrt(beta_s) n): the Kalman gain and variance, not the notes' closed form.
+  ExprPtr posterior_step_mean(ExprPtr s, ExprPtr a, ExprPtr b, const Node& n) const {
+    if (a->type != Type::vector || b->type != Type::vector) fail(n, "\\tilde\\mu_t(x_t, x_0) takes two vectors");
+    ExprPtr prior_mean = make(Op::mul, Type::vector, ctx_.dim, {make(Op::sqrt, Type::scalar, 1, {sched("alpha_bar", prev(s), n)}, n), b}, n);
+    ExprPtr gain = sched("gain", s, n);
+    ExprPtr innov = make(Op::sub, Type::vector, ctx_.dim, {a, make(Op::mul, Type::vector, ctx_.dim, {make(Op::sqrt, Type::scalar, 1, {sched("alpha", s, n)}, n), prior_mean}, n)}, n);
+    return make(Op::add, Type::vector, ctx_.dim, {prior_mean, make(Op::mul, Type::vector, ctx_.dim, {gain, innov}, n)}, n);
+  }
+  ExprPtr prev(ExprPtr s) const {
+    Expr e;
+    e.op = Op::sub;
+    e.type = Type::index;
+    e.args = {s, index_const(1)};
+    e.pos = s->pos;
+    return P(std::move(e));
+  }
+  DistPtr posterior_step_law(ExprPtr s, ExprPtr a, ExprPtr b, const Node& n) const {
+    Dist d;
+    d.kind = Dist::Kind::gaussian;
+    d.mean = posterior_step_mean(s, a, b, n);
+    d.cov = sched("post_var", s, n);
+    d.dim = ctx_.dim;
+    d.latex = frag(n);
+    return law(d);
+  }
+  DistPtr reverse_law(ExprPtr s, ExprPtr given, const Node& n) const {
+    if (!ctx_.mixture || !ctx_.schedule) fail(n, "the reverse step q(x_{t-1} | x_t) needs a [mixture] and a [schedule]");
+    Dist d;
+    d.kind = Dist::Kind::reverse;
+    d.step = s;
+    d.given = given;
+    d.dim = ctx_.dim;
+    d.latex = frag(n);
+    return law(d);
+  }
+  DistPtr posterior_x0_law(ExprPtr s, ExprPtr given, const Node& n) const {
+    if (!ctx_.mixture || !ctx_.schedule) fail(n, "the posterior q(x_0 | x_t) needs a [mixture] and a [schedule]");
+    Dist d;
+    d.kind = Dist::Kind::posterior_x0;
+    d.step = s;
+    d.given = given;
+    d.dim = ctx_.dim;
+    d.latex = frag(n);
+    return law(d);
+  }
+  // p_theta(x_{s-1} | x_s = a) = N(mu_theta(a, s), sigma_s^2 I).
+  DistPtr model_step_law(ExprPtr s, ExprPtr a, const Node& n) {
+    Dist d;
+    d.kind = Dist::Kind::gaussian;
+    d.mean = model_mean(s, a, n);
+    d.cov = sched("sigma2", s, n);
+    d.dim = ctx_.dim;
+    d.latex = frag(n);
+    return law(d);
+  }
+
+  // The model's functions. Defaults (the case may [define] any of them): eps_theta(x, s) = E[eps_s | x_s = x]
+  // (the exact optimum), mu_theta(x, s) = (x - beta_s / sqrt(1 - abar_s) eps_theta(x, s)) / sqrt(alpha_s) (Ho et al.'s
+  // parameterisation), s_theta(x, s) = -eps_theta(x, s) / sqrt(1 - abar_s), \hat x_0(x, s) = (x - sqrt(1 - abar_s)
+  // eps_theta(x, s)) / sqrt(abar_s).
+  ExprPtr user_call(const std::string& key, std::vector<NodePtr> args, const Node& n) {
+    auto it = ctx_.defines.find(key);
+    if (it == ctx_.defines.end() || it->second.kind != Definition::Kind::function) return nullptr;
+    Node c;
+    c.kind = Kind::call;
+    c.begin = n.begin;
+    c.end = n.end;
+    Node f = *parse_formula(key);
+    c.args.push_back(std::make_shared<const Node>(f));
+    for (auto& a : args) c.args.push_back(a);
+    c.seps.assign(args.size() > 0 ? args.size() - 1 : 0, ",");
+    return call(c);
+  }
+  ExprPtr eps_theta(ExprPtr s, ExprPtr a, const Node& n) {
+    if (ctx_.defines.count("\\epsilon_{\\theta}")) {
+      // Defined by the case: call it with nodes that resolve to these values.
+      return call_defined("\\epsilon_{\\theta}", {a, s}, n);
+    }
+    return post_mean("eps", s, a, n);
+  }
+  ExprPtr call_defined(const std::string& key, std::vector<ExprPtr> vals, const Node& n) {
+    const Definition& d = ctx_.defines.at(key);
+    if (d.params.size() != vals.size())
+      fail(n, "'" + key + "' must take " + std::to_string(vals.size()) + " parameters (x, s) to serve as the model");
+    // Bind the parameters as pre-resolved values through temporary defines of a private scope.
+    std::vector<std::pair<std::string, NodePtr>> subs;
+    std::vector<BoundVar> saved = bound_;
+    for (std::size_t i = 0; i < vals.size(); ++i) {
+      const std::string pname = symbol_name(*d.params[i]);
+      const int id = next_id_++;
+      preset_[id] = vals[i];
+      Node marker;
+      marker.kind = Kind::symbol;
+      marker.sym.base = "\x01" + std::to_string(id);
+      subs.push_back({pname, std::make_shared<const Node>(marker)});
+    }
+    ExprPtr out = value(*substitute(d.body, subs));
+    bound_ = saved;
+    return out;
+  }
+  std::map<int, ExprPtr> preset_;
+
+  ExprPtr post_mean(const std::string& what, ExprPtr s, ExprPtr at, const Node& n) const {
+    if (!ctx_.mixture || !ctx_.schedule) fail(n, "the exact posterior needs a [mixture] and a [schedule]");
+    Expr e;
+    e.op = Op::post_mean;
+    e.type = Type::vector;
+    e.dim = ctx_.dim;
+    e.text = what;
+    e.args = {s, at};
+    e.pos = n.begin;
+    return P(std::move(e));
+  }
+  ExprPtr model_mean(ExprPtr s, ExprPtr a, const Node& n) {
+    if (ctx_.defines.count("\\mu_{\\theta}")) return call_defined("\\mu_{\\theta}", {a, s}, n);
+    ExprPtr eps = eps_theta(s, a, n);
+    ExprPtr coef = make(Op::div, Type::scalar, 1,
+                        {sched("beta", s, n), make(Op::sqrt, Type::scalar, 1, {make(Op::sub, Type::scalar, 1, {number(1), sched("alpha_bar", s, n)}, n)}, n)}, n);
+    ExprPtr inner = make(Op::sub, Type::vector, ctx_.dim, {a, make(Op::mul, Type::vector, ctx_.dim, {coef, eps}, n)}, n);
+    return make(Op::div, Type::vector, ctx_.dim, {inner, make(Op::sqrt, Type::scalar, 1, {sched("alpha", s, n)}, n)}, n);
+  }
+
+  ExprPtr model_function(const Node& n, const Node& f, const std::vector<NodePtr>& args) {
+    const bool theta = f.sub && f.sub->kind == Kind::symbol && f.sub->sym.base == "theta";
+    const std::string c = core_name(f);
+    const bool x0hat = (c == "hat x") && f.sub && ((f.sub->kind == Kind::number && f.sub->text == "0") || theta);
+    if (!(theta && (c == "epsilon" || c == "varepsilon" || c == "mu" || c == "s")) && !x0hat) return nullptr;
+    if (args.size() != 2) fail(n, "'" + symbol_name(f) + "' takes two arguments, (x_t, t)");
+    ExprPtr a = value(*args[0]);
+    ExprPtr s = index(*args[1]);
+    if (a->type != Type::vector || a->dim != ctx_.dim) fail(*args[0], "the model's first argument must be a point (a vector of dimension " + std::to_string(ctx_.dim) + ")");
+    if (c == "mu") return model_mean(s, a, n);
+    ExprPtr eps = eps_theta(s, a, n);
+    if (c == "epsilon" || c == "varepsilon") return eps;
+    ExprPtr snab = make(Op::sqrt, Type::scalar, 1, {make(Op::sub, Type::scalar, 1, {number(1), sched("alpha_bar", s, n)}, n)}, n);
+    if (c == "s") {
+      if (ctx_.defines.count("s_{\\theta}")) return call_defined("s_{\\theta}", {a, s}, n);
+      return make(Op::neg, Type::vector, ctx_.dim, {make(Op::div, Type::vector, ctx_.dim, {eps, snab}, n)}, n);
+    }
+    ExprPtr inner = make(Op::sub, Type::vector, ctx_.dim, {a, make(Op::mul, Type::vector, ctx_.dim, {snab, eps}, n)}, n);
+    return make(Op::div, Type::vector, ctx_.dim, {inner, make(Op::sqrt, Type::scalar, 1, {sched("alpha_bar", s, n)}, n)}, n);
+  }
+
+  // \mathcal N(x; m, v): the density at x; \mathcal N(m, v): the law (v a variance, v I, or a covariance matrix).
+  ExprPtr normal(const Node& n, const std::vector<NodePtr>& args) {
+    const bool density = !n.seps.empty() && n.seps[0] == ";";
+    if (density && args.size() == 3) {
+      DistPtr d = gaussian_law(n, *args[1], *args[2]);
+      ExprPtr at = value(*args[0]);
+      return density_of(d, at, n);
+    }
+    if (!density && args.size() == 2) {
+      Expr e;
+      e.op = Op::number;
+      e.type = Type::distribution;
+      e.dists = {gaussian_law(n, *args[0], *args[1])};
+      e.pos = n.begin;
+      return P(std::move(e));
+    }
+    fail(n, "write \\mathcal N(m, v) for a law or \\mathcal N(x; m, v) for its density");
+  }
+  DistPtr gaussian_law(const Node& n, const Node& mean, const Node& cov) {
+    ExprPtr m = value(mean), v = value(cov);
+    check_numeric(mean, m);
+    check_numeric(cov, v);
+    m = as_scalar(m);
+    v = as_scalar(v);
+    Dist d;
+    d.kind = Dist::Kind::gaussian;
+    d.latex = frag(n);
+    if (m->type == Type::scalar) {
+      if (v->type != Type::scalar) fail(cov, "a scalar Gaussian needs a scalar variance");
+      if (ctx_.dim != 1 && !ctx_.mixture) {
+        // 1-D law in a case whose dimension is set by vectors elsewhere: fine, it stays 1-D.
+      }
+      d.dim = 1;
+      Expr one = *m;
+      one.type = Type::vector;
+      one.dim = 1;
+      d.mean = P(std::move(one));
+      d.cov = v;
+      return law(d);
+    }
+    if (m->type != Type::vector) fail(mean, "the mean of a Gaussian must be a scalar or a vector");
+    d.dim = m->dim;
+    d.mean = m;
+    if (v->type == Type::matrix) {
+      if (v->op == Op::identity) d.cov = number(1);
+      else if (v->op == Op::mul && v->args[0]->type == Type::scalar && v->args[1]->op == Op::identity) d.cov = v->args[0];
+      else if (v->dim != m->dim) fail(cov, "covariance and mean dimensions differ");
+      else d.cov = v;
+    } else if (v->type == Type::scalar) {
+      d.cov = v;
+    } else {
+      fail(cov, "a covariance must be a scalar variance, v I, or a matrix");
+    }
+    return law(d);
+  }
+
+  ExprPtr density_of(DistPtr d, ExprPtr at, const Node& n) {
+    if (at->type == Type::scalar && d->dim == 1) {
+      Expr one = *at;
+      one.type = Type::vector;
+      one.dim = 1;
+      at = P(std::move(one));
+    }
+    if (at->type != Type::vector || at->dim != d->dim)
+      fail(n, "the density of a law of dimension " + std::to_string(d->dim) + " evaluated at " + describe(at));
+    Expr e;
+    e.op = Op::log_density;
+    e.type = Type::scalar;
+    e.args = {at};
+    e.dists = {d};
+    e.pos = n.begin;
+    ExprPtr ld = P(std::move(e));
+    return make(Op::exp, Type::scalar, 1, {ld}, n);
+  }
+
+  ExprPtr density_value(const Node& n, const Node& f, const std::vector<NodePtr>& args) {
+    // A user-defined law symbol (q = \mathcal N(...)) used as q(x).
+    DistPtr d = named_law(n, f, args, n.seps);
+    ExprPtr at = value(*args[0]);
+    ExprPtr v = density_of(d, at, n);
+    return f.sup ? power(f, v, *f.sup) : v;
+  }
+
+  // A law written as an argument of D_KL or under E_{x \sim ...}: \mathcal N(m, v), a named density q(x_{t-1} | ...),
+  // or a [define]d law symbol. Returns the law and the variable it is over (null for \mathcal N and symbols).
+  std::pair<DistPtr, NodePtr> law_of(const Node& a) {
+    const Node* n = &a;
+    while (n->kind == Kind::group) n = n->args[0].get();
+    if (n->kind == Kind::call) {
+      const Node& f = *n->args[0];
+      if (f.sym.base == "N" && f.sym.style == "cal") {
+        if (n->args.size() != 3 || n->seps.size() != 1 || n->seps[0] != ",") fail(*n, "a law is written \\mathcal N(m, v)");
+        return {gaussian_law(*n, *n->args[1], *n->args[2]), nullptr};
+      }
+      if (is_density_name(f)) {
+        std::vector<NodePtr> args(n->args.begin() + 1, n->args.end());
+        return {named_law(*n, f, args, n->seps), args[0]};
+      }
+    }
+    ExprPtr v = value(*n);
+    if (v->type != Type::distribution) fail(*n, "'" + frag(*n) + "' is not a law (write \\mathcal N(m, v), q(x_{t-1} | x_t, x_0), or [define] it)");
+    return {v->dists[0], nullptr};
+  }
+
+  // D_KL(P || Q) = E_{y ~ P}[log P(y) - log Q(y)], from its definition.
+  ExprPtr kl(const Node& n, const Node& pa, const Node& qa) {
+    auto [P1, var1] = law_of(pa);
+    auto [Q1, var2] = law_of(qa);
+    if (P1->dim != Q1->dim) fail(n, "the two laws of the KL have different dimensions");
+    const int id = next_id_++;
+    Expr y;
+    y.op = Op::bound;
+    y.id = id;
+    y.type = Type::vector;
+    y.dim = P1->dim;
+    y.pos = n.begin;
+    ExprPtr yv = P(std::move(y));
+    auto logd = [&](DistPtr d) {
+      Expr e;
+      e.op = Op::log_density;
+      e.type = Type::scalar;
+      e.args = {yv};
+      e.dists = {d};
+      e.pos = n.begin;
+      return P(std::move(e));
+    };
+    ExprPtr body = make(Op::sub, Type::scalar, 1, {logd(P1), logd(Q1)}, n);
+    Expr e;
+    e.op = Op::expect;
+    e.type = Type::scalar;
+    e.args = {body};
+    e.dists = {P1};
+    e.bound_ids = {id};
+    e.pos = n.begin;
+    e.latex = frag(n);
+    e.mc = true;
+    return P(std::move(e));
+  }
+
+  // \mathbb{E}_{sub}[body | cond]
+  ExprPtr expectation(const Node& n) {
+    std::vector<NodePtr> binds;
+    if (n.sub) {
+      if (n.sub->kind == Kind::list) binds = n.sub->args;
+      else binds = {n.sub};
+    }
+    std::vector<DistPtr> laws;
+    std::vector<int> ids;
+    const std::size_t saved = bound_.size();
+    for (const auto& b : binds) {
+      if (b->kind == Kind::sim) {
+        // x \sim law: a fresh variable with that law.
+        auto [L, var] = law_of(*b->args[1]);
+        const Node& v = *b->args[0];
+        if (v.kind != Kind::symbol) fail(v, "the variable before \\sim must be a symbol");
+        const int id = next_id_++;
+        laws.push_back(L);
+        ids.push_back(id);
+        bound_.push_back({symbol_name(v), id, Type::vector, L->dim});
+      }
+      // Other subscripts (q, x_0, t, \epsilon, q(x_{1:T}|x_0)) name what the expectation is over: the model's own
+      // random variables, which every draw samples anyway.
+    }
+    if (n.args.empty()) fail(n, "an expectation needs a body");
+    ExprPtr body = value(*n.args[0]);
+    check_numeric(*n.args[0], body);
+    body = as_scalar(body);
+    bound_.resize(saved);
+    if (n.args.size() > 1) {
+      // Conditional expectation E[f | x_s]: exact when f is affine in the variables the posterior averages over.
+      if (n.args.size() != 2) fail(n, "conditioning on several variables is not supported");
+      NodePtr si = step_of_x(*n.args[1]);
+      if (!si) fail(*n.args[1], "an expectation conditions on x at some step (E[f | x_t])");
+      ExprPtr s = index(*si), at = value(*n.args[1]);
+      return conditional(n, body, s, at);
+    }
+    if (!body->random && !body->mc && laws.empty()) return body;  // E of a constant
+    Expr e;
+    e.op = Op::expect;
+    e.type = body->type;
+    e.dim = body->dim;
+    e.args = {body};
+    e.dists = laws;
+    e.bound_ids = ids;
+    e.pos = n.begin;
+    e.latex = frag(n);
+    e.mc = true;
+    return P(std::move(e));
+  }
+
+  // E[f | x_s = at]: f must be affine in x_0 and eps_s (then f(E[x_0|x_s], E[eps_s|x_s]) is exact).
+  ExprPtr conditional(const Node& n, ExprPtr body, ExprPtr s, ExprPtr at) {
+    std::function<int(const ExprPtr&)> degree = [&](const ExprPtr& e) -> int {
+      if (!e->random) return 0;
+      switch (e->op) {
+        case Op::random:
+          if (e->text == "x" && (index_is(e->args[0], 0) || index_offset(e->args[0], s) == 0)) return index_is(e->args[0], 0) ? 1 : 0;
+          if (e->text == "eps" && index_offset(e->args[0], s) == 0 && index_comparable(e->args[0], s)) return 1;
+          return 99;
+        case Op::add:
+        case Op::sub: return std::max(degree(e->args[0]), degree(e->args[1]));
+        case Op::neg:
+        case Op::transpose: return degree(e->args[0]);
+        case Op::mul:
+        case Op::dot: return degree(e->args[0]) + degree(e->args[1]);
+        case Op::div: return degree(e->args[1]) ? 99 : degree(e->args[0]);
+        default: return 99;
+      }
+    };
+    if (degree(body) > 1)
+      fail(n, "E[f | x_t] is computed exactly only for f affine in x_0 and epsilon; write the expectation over the posterior law instead: E_{x \\sim q(x_0 | x_t)}[...]");
+    std::function<ExprPtr(const ExprPtr&)> subst = [&](const ExprPtr& e) -> ExprPtr {
+      if (!e->random) return e;
+      if (e->op == Op::random) {
+        if (e->text == "x" && index_is(e->args[0], 0)) return post_mean("x0", s, at, n);
+        if (e->text == "eps") return post_mean("eps", s, at, n);
+        if (e->text == "x") return at;
+      }
+      Expr c = *e;
+      c.random = false;
+      c.mc = false;
+      for (auto& a : c.args) a = subst(a);
+      return P(std::move(c));
+    };
+    return subst(body);
+  }
+
+  ExprPtr integral(const Node& n) {
+    const Node& var = *n.args[1];
+    if (var.kind != Kind::symbol || var.sub)
+      fail(var, "only integrals over one scalar variable (dx) are supported; write trajectories as expectations E_{q(x_{1:T}|x_0)}[...]");
+    ExprPtr lo, hi;
+    if (n.sub) lo = as_scalar(value(*n.sub));
+    if (n.sup) hi = as_scalar(value(*n.sup));
+    if (bool(lo) != bool(hi)) fail(n, "give both limits of the integral, or none (the whole real line)");
+    const int id = next_id_++;
+    const std::size_t saved = bound_.size();
+    bound_.push_back({symbol_name(var), id, Type::scalar, 1});
+    ExprPtr body = as_scalar(value(*n.args[0]));
+    bound_.resize(saved);
+    if (body->type != Type::scalar) fail(n, "the integrand must be a scalar");
+    if (body->random || body->mc)
+      fail(n, "an integral of a random quantity or of an estimated expectation is not supported (only deterministic integrands)");
+    Expr e;
+    e.op = Op::integral;
+    e.type = Type::scalar;
+    e.id = id;
+    e.args = {body};
+    if (lo) e.args.push_back(lo), e.args.push_back(hi);
+    e.pos = n.begin;
+    e.latex = frag(n);
+    return P(std::move(e));
+  }
+
+  ExprPtr big_op(const Node& n) {
+    if (!n.sub || n.sub->kind != Kind::assign || !n.sup)
+      fail(n, std::string("a ") + (n.kind == Kind::sum ? "sum" : "product") + " needs its range: \\sum_{s=1}^{t}");
+    const Node& var = *n.sub->args[0];
+    if (var.kind != Kind::symbol || var.sub || var.sup || !var.sym.accents.empty()) fail(var, "the summation index must be a plain letter");
+    ExprPtr lo = index(*n.sub->args[1]), hi = index(*n.sup);
+    const int id = next_id_++;
+    indices_.push_back({var.sym.base, id});
+    ExprPtr body = value(*n.args[0]);
+    indices_.pop_back();
+    check_numeric(*n.args[0], body);
+    body = as_scalar(body);
+    if (n.kind == Kind::prod && body->type != Type::scalar) fail(n, "a product of non-scalars");
+    Expr e;
+    e.op = n.kind == Kind::sum ? Op::sum : Op::prod;
+    e.type = body->type;
+    e.dim = body->dim;
+    e.id = id;
+    e.args = {lo, hi, body};
+    e.pos = n.begin;
+    return P(std::move(e));
+  }
+
+  // \nabla_x \log D(x): the score of a law, exactly.
+  ExprPtr nabla(const Node& n) {
+    const Node* a = n.args[0].get();
+    while (a->kind == Kind::group) a = a->args[0].get();
+    if (a->kind == Kind::func && a->text == "log") {
+      const Node* dn = a->args[0].get();
+      while (dn->kind == Kind::group) dn = dn->args[0].get();
+      if (dn->kind == Kind::call) {
+        const Node& f = *dn->args[0];
+        std::vector<NodePtr> args(dn->args.begin() + 1, dn->args.end());
+        DistPtr d;
+        if (f.sym.base == "N" && f.sym.style == "cal" && dn->seps.size() == 2 && dn->seps[0] == ";")
+          d = gaussian_law(*dn, *args[1], *args[2]);
+        else if (is_density_name(f))
+          d = named_law(*dn, f, args, dn->seps);
+        if (d) {
+          // The variable of differentiation must be the density's argument.
+          if (n.sub) {
+            const std::string wrt = symbol_name(*n.sub), arg = to_latex(*args[0]);
+            if (wrt != symbol_name(*args[0]) && to_latex(*n.sub) != arg)
+              fail(n, "\\nabla_{" + to_latex(*n.sub) + "} of a density of " + arg + ": only the gradient with respect to the density's own variable is supported");
+          }
+          ExprPtr at = value(*args[0]);
+          if (at->type == Type::scalar && d->dim == 1) {
+            Expr one = *at;
+            one.type = Type::vector;
+            one.dim = 1;
+            at = P(std::move(one));
+          }
+          Expr e;
+          e.op = Op::score;
+          e.type = Type::vector;
+          e.dim = d->dim;
+          e.args = {at};
+          e.dists = {d};
+          e.pos = n.begin;
+          return P(std::move(e));
+        }
+      }
+    }
+    fail(n, "\\nabla is supported for the log-density of a law: \\nabla_x \\log p_t(x), \\nabla_{x_t} \\log q(x_t | x_0)");
+  }
+};
+
+}  // namespace
+
+ExprPtr resolve(const Node& n, const Context& ctx) {
+  Resolver r(ctx);
+  return r.run(n);
+}
+
+Relation resolve_relation(const Node& n, const Context& ctx) {
+  Resolver r(ctx);
+  return r.relation(n);
+}
+
+const std::vector<std::string>& vocabulary_names() {
+  static const std::vector<std::string> v = {
+      "t", "T", "d", "\\beta_{t}", "\\alpha_{t}", "\\bar{\\alpha}_{t}", "\\tilde{\\beta}_{t}", "\\sigma_{t}", "x_{t}",
+      "x_{0}", "x_{t-1}", "\\epsilon", "\\epsilon_{t}", "z", "W_{t}", "I", "\\pi", "e", "\\tilde{\\mu}_{t}",
+      "\\mu_{\\theta}", "\\epsilon_{\\theta}", "s_{\\theta}", "\\hat{x}_{0}", "p_{data}", "q", "p", "p_{\\theta}",
+      "\\mathcal{N}", "D_{KL}", "SNR", "\\mathbb{E}"};
+  return v;
+}
+
+}  // namespace verify::formula

@@ -1,0 +1,199 @@
+// Printing and comparing syntax trees. to_latex writes normalised LaTeX that parses back to the same tree
+// (tested in test_latex.cpp); it is what reports show for a form and what the difference highlighter wraps.
+#include <set>
+
+#include "verify/formula/syntax.hpp"
+
+namespace verify::formula {
+
+namespace {
+
+const std::set<std::string>& greek() {
+  static const std::set<std::string> g = {
+      "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
+      "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi",
+      "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi",
+      "Psi", "Omega", "ell", "infty", "partial"};
+  return g;
+}
+
+std::string braced(const std::string& s) { return s.size() == 1 ? s : "{" + s + "}"; }
+
+std::string script_latex(const Node& n) {
+  if (n.kind == Kind::text) return n.text;
+  return to_latex(n);
+}
+
+std::string core_latex(const Symbol& s) {
+  std::string b;
+  if (greek().count(s.base)) b = "\\" + s.base;
+  else if (s.style == "rm" || s.base.size() > 1) b = "\\mathrm{" + s.base + "}";
+  else b = s.base;
+  if (s.style == "cal") b = "\\mathcal{" + b + "}";
+  else if (s.style == "bb") b = "\\mathbb{" + b + "}";
+  else if (s.style == "frak") b = "\\mathfrak{" + b + "}";
+  for (auto it = s.accents.rbegin(); it != s.accents.rend(); ++it) b = "\\" + *it + "{" + b + "}";
+  for (int i = 0; i < s.primes; ++i) b += "'";
+  return b;
+}
+
+// Operator precedence for parenthesising: relation 0, add 1, mul 2, unary 3, pow 4, atom 5.
+int prec(const Node& n) {
+  switch (n.kind) {
+    case Kind::relation: return 0;
+    case Kind::add:
+    case Kind::sub: return 1;
+    case Kind::mul:
+    case Kind::div: return n.kind == Kind::div && n.text == "frac" ? 5 : 2;
+    case Kind::neg: return 3;
+    case Kind::sum:
+    case Kind::prod:
+    case Kind::integral:
+    case Kind::expect:
+    case Kind::nabla: return 2;
+    case Kind::func: return n.text == "sqrt" || n.text == "root" ? 5 : 2;
+    case Kind::pow:
+    case Kind::transpose: return 4;
+    default: return 5;
+  }
+}
+
+std::string wrap(const Node& n, int min_prec) {
+  const std::string s = to_latex(n);
+  return prec(n) < min_prec ? "\\left(" + s + "\\right)" : s;
+}
+
+std::string args_latex(const Node& n, std::size_t from) {
+  std::string s;
+  for (std::size_t i = from; i < n.args.size(); ++i) {
+    if (i > from) {
+      const std::string& sep = n.seps[i - from - 1];
+      s += sep == "|" ? " \\mid " : sep == "||" ? " \\,\\|\\, " : sep + " ";
+    }
+    s += to_latex(*n.args[i]);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string to_latex(const Node& n) {
+  switch (n.kind) {
+    case Kind::number: return n.text;
+    case Kind::symbol: {
+      std::string s = core_latex(n.sym);
+      if (n.sub) s += "_" + braced(script_latex(*n.sub));
+      if (n.sym.star) s += "^{*}";
+      if (n.sup) s += "^" + braced(script_latex(*n.sup));
+      return s;
+    }
+    case Kind::text: return "\\text{" + n.text + "}";
+    case Kind::add: return to_latex(*n.args[0]) + " + " + wrap(*n.args[1], 2);
+    case Kind::sub: return to_latex(*n.args[0]) + " - " + wrap(*n.args[1], 2);
+    case Kind::neg: return "-" + wrap(*n.args[0], 2);
+    case Kind::mul: {
+      const std::string op = n.text == "cdot" ? " \\cdot " : n.text == "times" ? " \\times " : " ";
+      return wrap(*n.args[0], 2) + op + wrap(*n.args[1], 3);
+    }
+    case Kind::div:
+      if (n.text == "frac") return "\\frac{" + to_latex(*n.args[0]) + "}{" + to_latex(*n.args[1]) + "}";
+      return wrap(*n.args[0], 2) + " / " + wrap(*n.args[1], 3);
+    case Kind::pow: return wrap(*n.args[0], 5) + "^{" + to_latex(*n.args[1]) + "}";
+    case Kind::transpose: return wrap(*n.args[0], 5) + "^{\\top}";
+    case Kind::prime: return wrap(*n.args[0], 5) + "'";
+    case Kind::func:
+      if (n.text == "sqrt") return "\\sqrt{" + to_latex(*n.args[0]) + "}";
+      if (n.text == "root") return "\\sqrt[" + to_latex(*n.args[1]) + "]{" + to_latex(*n.args[0]) + "}";
+      {
+        std::string name = n.text == "var" ? "\\mathrm{Var}" : n.text == "cov" ? "\\mathrm{Cov}" : "\\" + n.text;
+        const Node& a = *n.args[0];
+        if (a.kind == Kind::group) return name + to_latex(a);
+        return name + " " + wrap(a, 3);
+      }
+    case Kind::group: {
+      const std::string& b = n.text;
+      const std::string inner = to_latex(*n.args[0]);
+      if (b == "(") return "\\left(" + inner + "\\right)";
+      if (b == "[") return "\\left[" + inner + "\\right]";
+      if (b == "\\{") return "\\left\\{" + inner + "\\right\\}";
+      return "{" + inner + "}";
+    }
+    case Kind::norm: {
+      std::string s = "\\left\\|" + to_latex(*n.args[0]) + "\\right\\|";
+      if (n.sub) s += "_" + braced(script_latex(*n.sub));
+      return s;
+    }
+    case Kind::abs: return "\\left|" + to_latex(*n.args[0]) + "\\right|";
+    case Kind::call: {
+      const std::string open = n.text == "[" ? "\\left[" : "\\left(", close = n.text == "[" ? "\\right]" : "\\right)";
+      return to_latex(*n.args[0]) + open + args_latex(n, 1) + close;
+    }
+    case Kind::sum:
+    case Kind::prod: {
+      std::string s = n.kind == Kind::sum ? "\\sum" : "\\prod";
+      if (n.sub) s += "_{" + script_latex(*n.sub) + "}";
+      if (n.sup) s += "^{" + script_latex(*n.sup) + "}";
+      return s + " " + wrap(*n.args[0], 2);
+    }
+    case Kind::integral: {
+      std::string s = "\\int";
+      if (n.sub) s += "_{" + script_latex(*n.sub) + "}";
+      if (n.sup) s += "^{" + script_latex(*n.sup) + "}";
+      return s + " " + to_latex(*n.args[0]) + " \\, d" + to_latex(*n.args[1]);
+    }
+    case Kind::expect: {
+      std::string s = "\\mathbb{E}";
+      if (n.sub) s += "_{" + script_latex(*n.sub) + "}";
+      std::string body = to_latex(*n.args[0]);
+      for (std::size_t i = 1; i < n.args.size(); ++i) body += (i == 1 ? " \\mid " : ", ") + to_latex(*n.args[i]);
+      return s + "\\left[" + body + "\\right]";
+    }
+    case Kind::nabla: {
+      std::string s = "\\nabla";
+      if (n.sub) s += "_{" + script_latex(*n.sub) + "}";
+      return s + " " + wrap(*n.args[0], 3);
+    }
+    case Kind::partial: return "\\frac{\\partial}{\\partial " + to_latex(*n.args[1]) + "} " + wrap(*n.args[0], 3);
+    case Kind::relation: {
+      std::string s = to_latex(*n.args[0]);
+      for (std::size_t i = 1; i < n.args.size(); ++i) {
+        const std::string& op = n.seps[i - 1];
+        const std::string o = op == "<=" ? "\\le" : op == ">=" ? "\\ge" : op == "approx" ? "\\approx" : op == "propto" ? "\\propto" : op == "!=" ? "\\ne" : op;
+        s += " " + o + " " + to_latex(*n.args[i]);
+      }
+      return s;
+    }
+    case Kind::assign: return to_latex(*n.args[0]) + "=" + to_latex(*n.args[1]);
+    case Kind::sim: return to_latex(*n.args[0]) + " \\sim " + to_latex(*n.args[1]);
+    case Kind::range: return to_latex(*n.args[0]) + ":" + to_latex(*n.args[1]);
+    case Kind::list: {
+      std::string s;
+      for (std::size_t i = 0; i < n.args.size(); ++i) s += (i ? ", " : "") + to_latex(*n.args[i]);
+      return s;
+    }
+  }
+  return "?";
+}
+
+bool same(const Node& a, const Node& b) {
+  if (a.kind != b.kind || a.text != b.text || a.seps != b.seps || a.args.size() != b.args.size()) return false;
+  if (a.sym.base != b.sym.base || a.sym.style != b.sym.style || a.sym.accents != b.sym.accents ||
+      a.sym.primes != b.sym.primes || a.sym.star != b.sym.star)
+    return false;
+  if (bool(a.sub) != bool(b.sub) || bool(a.sup) != bool(b.sup)) return false;
+  if (a.sub && !same(*a.sub, *b.sub)) return false;
+  if (a.sup && !same(*a.sup, *b.sup)) return false;
+  for (std::size_t i = 0; i < a.args.size(); ++i)
+    if (!same(*a.args[i], *b.args[i])) return false;
+  return true;
+}
+
+std::string symbol_name(const Node& n, bool with_sub) {
+  if (n.kind != Kind::symbol) return to_latex(n);
+  std::string s = core_latex(n.sym);
+  if (with_sub && n.sub) s += "_" + braced(script_latex(*n.sub));
+  if (n.sym.star) s += "^{*}";
+  return s;
+}
+
+}  // namespace verify::formula
