@@ -435,7 +435,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
   // A case names a claim registered in C++, or writes its formulas in LaTeX (no `claim`): docs/formulas.md.
   const bool formula_case = !root.contains("claim");
   if (formula_case)
-    r.only({"description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
+    r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
             "macros", "define", "grid", "model", "models", "forms", "mutants"});
   else
     r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect"});
@@ -522,6 +522,11 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
     Reader p(path, pt, "params");
     std::vector<std::string> allowed;
     for (const auto& kv : info->params) allowed.push_back(kv.first);
+    if (formula_case)
+      for (const auto& [k, v] : pt)
+        if (std::find(allowed.begin(), allowed.end(), std::string(k.str())) == allowed.end())
+          p.fail(std::string(k.str()), "unknown key: a case without `claim` writes its formulas in LaTeX and gives "
+                                       "symbols their values in [define]; [params] takes only: margin");
     p.only(allowed);
     for (const auto& [k, v] : pt) params[std::string(k.str())] = param_value(p, v, std::string(k.str()), 0);
   }

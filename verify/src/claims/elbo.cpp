@@ -16,7 +16,7 @@
 // reduced by control variates regressed out of it whose means are exactly 0 by construction of the sampler (functions
 // of the forward noise z_t that are centred given x_{t-1}, and of the standardised forward marginal noise), never by
 // anything derived from the decomposition. The decomposition is computed separately: the KLs by the isotropic
-// Gaussian closed form (gaussian_kl.closed_form); for the linear-Gaussian model every term, and log p_theta(x_0)
+// Gaussian closed form (case kl_closed_form_2d); for the linear-Gaussian model every term, and log p_theta(x_0)
 // itself, is in closed form; for the score model the terms are estimated on their own stream with x_t drawn afresh
 // from q(x_t|x_0) for every t (terms_draw), and that estimate's SE enters the test. (Pairing the two sides on one
 // trajectory was tried and is worse: the KL terms along one trajectory are strongly positively correlated, so the
@@ -608,7 +608,7 @@ void register_elbo(Registry& r) {
   const std::pair<std::string, std::string> x0{"x0", "data points x_0 (array of d-vectors)"};
   r.add({"elbo.decomposition", fam,
          "ELBO by forward trajectories against -(L_T + sum L_{t-1} + L_0), and ELBO <= log p_theta(x_0) with a KL gap.",
-         {"gaussian_kl.closed_form", "posterior.bayes_step", "forward_process.marginal"},
+         {"kl_closed_form_2d", "posterior.bayes_step", "forward_process.marginal"},
          {model, kappa, shift, x0,
           {"note", "which note's sign convention to check: \"001\" (default), \"002\" or \"003\""},
           {"figure_samples", "samples per step for the per-step figure (default 20000)"},

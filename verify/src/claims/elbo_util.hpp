@@ -21,7 +21,7 @@ inline double iso_log_density(const Vec& x, const Vec& m, double v) {
 }
 
 // KL(N(m1, v1 I) || N(m2, v2 I)) in nats, from the squared mean gap g2 = ||m1 - m2||^2 and dimension d.
-// The isotropic case of the closed form checked by gaussian_kl.closed_form.
+// The isotropic case of the closed form checked by the case kl_closed_form_2d.
 inline double iso_kl(double g2, double v1, double v2, int d) {
   const double r = v1 / v2;
   return 0.5 * (d * (r - 1.0 - std::log(r)) + g2 / v2);

@@ -52,7 +52,7 @@ std::vector<Check> prior_kl(const CaseSpec& c, const MonteCarlo& mc) {
   const Estimate kl = fwd::control_variate_estimate(m, 0, {1, 2});
   const Vec mu = mix.mean();
   const double ex2 = mix.covariance().trace() + mu.squaredNorm();  // E||x_0||^2 of the mixture, exact
-  // Closed form (gaussian_kl.closed_form), averaged over x_0: 1/2 (-d log(1-ab) + ab E||x_0||^2 + d(1-ab) - d).
+  // Closed form (case kl_closed_form_2d), averaged over x_0: 1/2 (-d log(1-ab) + ab E||x_0||^2 + d(1-ab) - d).
   const double closed = 0.5 * (-d * std::log(1 - ab) + ab * ex2 + d * (1 - ab) - d);
   std::ostringstream os;
   os << "T=" << T << ", alpha_bar_T=" << std::setprecision(3) << ab;
@@ -214,7 +214,7 @@ void register_prior_decoder(Registry& r) {
   const std::string fam = "prior_decoder";
   r.add({"prior_decoder.prior_kl", fam,
          "L_T = E_{x_0} KL(q(x_T|x_0) || N(0,I)) is negligible for a long schedule (and equals its closed form).",
-         {"forward_process.marginal", "gaussian_kl.closed_form"},
+         {"forward_process.marginal", "kl_closed_form_2d"},
          {{"margin_per_dim", "what counts as negligible, nats per dimension"}}, true, true, prior_kl});
   r.add({"prior_decoder.decoder", fam,
          "The 256-bin discretised Gaussian decoder sums to 1 and its log-likelihood equals quadrature of the density over each bin.",

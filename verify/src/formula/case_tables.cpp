@@ -66,7 +66,12 @@ struct Reader {
     return w;
   }
 
-  [[noreturn]] void latex_fail(const Where& w, const LatexError& e) const {
+  const std::map<std::string, Where>* wheres = nullptr;
+  [[noreturn]] void latex_fail(const Where& w0, const LatexError& e) const {
+    const Where* wp = &w0;
+    if (wheres && !e.origin().empty())
+      if (auto it = wheres->find(e.origin()); it != wheres->end()) wp = &it->second;
+    const Where& w = *wp;
     std::string msg = locate(w, e.pos()) + e.reason();
     if (!e.fragment().empty()) msg += " (at '" + e.fragment() + "')";
     if (!e.suggestion().empty()) msg += "; did you mean '" + e.suggestion() + "'?";
@@ -156,6 +161,7 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
   const toml::table& root = *static_cast<const toml::table*>(root_ptr);
   Reader r(path, file_text);
   auto fc = std::make_shared<FormulaCase>();
+  r.wheres = &fc->wheres;
   // Macros: a table of \name = body, or a string of \newcommand definitions.
   MacroTable macros;
   if (const toml::node* m = root.get("macros")) {
@@ -190,6 +196,7 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
       const std::string key_text(k.str());
       if (skip.count(key_text)) continue;
       const std::string key = prefix + "'" + key_text + "'";
+      if (auto sv = v.as_string()) fc->wheres[key] = r.where(v, key, sv->get());
       Definition d = definition_of(r, key_text, v, key, macros);
       if (d.kind == Definition::Kind::value && d.rows > 0) {
         if (ctx.dim == 0) ctx.dim = d.rows;
@@ -261,6 +268,8 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
             if (!iv) r.fail("grid.t[" + std::to_string(i) + "]", "a step must be an integer");
             vals.push_back(iv->get());
           }
+        } else if (v.is_floating_point()) {
+          r.fail("grid.t", "a step must be an integer");
         } else {
           r.fail("grid.t", "expected a list of steps, or \"all\"");
         }

@@ -218,7 +218,12 @@ class CaseRunner {
 
   [[noreturn]] void eval_fail(std::size_t f, const EvalError& e, const GridPoint& g) const {
     const FormulaForm& form = fc_.forms[f];
-    throw InputError(c_.path, form.where.key, locate(form.where, e.pos()) + e.what() + (g.label.empty() ? "" : " (" + g.label + ")"));
+    const Where* w = &form.where;
+    if (!e.origin().empty())
+      if (auto it = fc_.wheres.find(e.origin()); it != fc_.wheres.end()) w = &it->second;
+    const std::string what = e.what();
+    const bool said = what.find("t = " + std::to_string(g.t)) != std::string::npos && g.label == "t=" + std::to_string(g.t);
+    throw InputError(c_.path, w->key, locate(*w, e.pos()) + what + (g.label.empty() || said ? "" : " (" + g.label + ")"));
   }
 
   // ---------- the noise plan of one grid point

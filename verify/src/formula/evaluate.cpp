@@ -330,6 +330,7 @@ Val<T> Evaluator<T>::sample(const Dist& d, int id) {
       } else {
         for (int l = 0; l < lanes_; ++l) {
           const T var = c.at(0, l);
+          if (var == 0) fail(*d.cov, "the variance of this law is 0 at t = " + std::to_string(w_.t) + " (a point mass has no density)");
           if (!(var > 0)) fail(*d.cov, "the variance " + num(var) + " is not positive");
           const T sd = sqrt(var);
           for (int i = 0; i < dim; ++i) out.at(i, l) = m.at(m.width == 1 ? 0 : i, l) + sd * nz(l, i);
@@ -397,6 +398,7 @@ Val<T> Evaluator<T>::log_density(const Dist& d, const Val<T>& at) {
       const T log2pi = log(2 * pi_t<T>());
       for (int l = 0; l < L; ++l) {
         const T v = c.at(0, l);
+        if (v == 0) fail(*d.cov, "the variance of this law is 0 at t = " + std::to_string(w_.t) + " (a point mass has no density)");
         if (!(v > 0)) fail(*d.cov, "the variance " + num(v) + " is not positive (the density is not defined)");
         T q = T(0);
         for (int i = 0; i < dim; ++i) {

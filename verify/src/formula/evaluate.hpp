@@ -33,11 +33,13 @@ struct Val {
 // Carries the position of the offending operation in its formula.
 class EvalError : public std::runtime_error {
  public:
-  EvalError(Pos p, std::string why) : std::runtime_error(why), pos_(p) {}
+  EvalError(Pos p, std::string why, std::string origin = {}) : std::runtime_error(why), pos_(p), origin_(std::move(origin)) {}
   const Pos& pos() const { return pos_; }
+  const std::string& origin() const { return origin_; }
 
  private:
   Pos pos_;
+  std::string origin_;
 };
 
 // The random inputs of one grid point: which model variables are used and the noise each lane draws for them.
@@ -130,7 +132,7 @@ class Evaluator {
   Val<T> log_density(const Dist& d, const Val<T>& at);
   Val<T> score(const Dist& d, const Val<T>& at);
   Val<T> integral(const Expr& e);
-  [[noreturn]] void fail(const Expr& e, const std::string& why) const { throw EvalError(e.pos, why); }
+  [[noreturn]] void fail(const Expr& e, const std::string& why) const { throw EvalError(e.pos, why, e.origin); }
 };
 
 extern template class Evaluator<double>;

@@ -56,6 +56,24 @@ ExprPtr P(Expr e) {
   return std::make_shared<const Expr>(std::move(e));
 }
 
+// The same tree with `origin` set on every node that has none: positions inside a [define] body refer to that
+// entry's text, not to the formula that used it.
+ExprPtr stamp(const ExprPtr& e, const std::string& origin) {
+  if (!e || !e->origin.empty() || origin.empty()) return e;
+  Expr c = *e;
+  c.origin = origin;
+  for (auto& a : c.args) a = stamp(a, origin);
+  for (auto& d : c.dists) {
+    Dist dd = *d;
+    dd.mean = stamp(dd.mean, origin);
+    dd.cov = stamp(dd.cov, origin);
+    dd.step = stamp(dd.step, origin);
+    dd.given = stamp(dd.given, origin);
+    d = std::make_shared<const Dist>(std::move(dd));
+  }
+  return std::make_shared<const Expr>(std::move(c));
+}
+
 ExprPtr number(double v, const std::string& text = {}) {
   Expr e;
   e.op = Op::number;
@@ -263,6 +281,11 @@ class Resolver {
         return index_const(static_cast<long>(v));
       }
       case Kind::symbol: {
+        if (!n.sym.base.empty() && n.sym.base[0] == '\x01') {
+          ExprPtr v = preset_.at(std::stoi(n.sym.base.substr(1)));
+          if (v->type != Type::index) fail(n, "expected a step index");
+          return v;
+        }
         if (n.sub || n.sup || !n.sym.accents.empty() || !n.sym.style.empty()) break;
         for (auto it = indices_.rbegin(); it != indices_.rend(); ++it)
           if (it->name == n.sym.base) {
@@ -511,6 +534,7 @@ class Resolver {
 
   // ---------- symbols
   ExprPtr symbol(const Node& n) {
+    if (!n.sym.base.empty() && n.sym.base[0] == '\x01') return preset_.at(std::stoi(n.sym.base.substr(1)));
     const std::string name = symbol_name(n);
     // Variables bound by an enclosing expectation / integral.
     for (auto it = bound_.rbegin(); it != bound_.rend(); ++it)
@@ -600,7 +624,12 @@ class Resolver {
     } else {
       NodePtr body = def.body;
       if (!def.generic_index.empty() && index_arg) body = substitute(body, {{def.generic_index, index_arg}});
-      v = value(*body);
+      try {
+        v = stamp(value(*body), def.origin);
+      } catch (LatexError& e) {
+        if (e.origin().empty()) e.set_origin(def.origin);
+        throw;
+      }
       if (def.squared) {
         if (n.sup && n.sup->kind == Kind::number && n.sup->text == "2") sup_used = true;
         else v = make(Op::sqrt, Type::scalar, 1, {v}, n);
@@ -752,12 +781,34 @@ class Resolver {
           g.end = args[i]->end;
           subs.push_back({symbol_name(*d.params[i]), std::make_shared<const Node>(g)});
         }
-        ExprPtr v = value(*substitute(d.body, subs));
+        ExprPtr v;
+        try {
+          v = stamp(value(*substitute(d.body, subs)), d.origin);
+        } catch (LatexError& e) {
+          if (e.origin().empty()) e.set_origin(d.origin);
+          throw;
+        }
         return f.sup ? power(f, v, *f.sup) : v;
       }
     }
     const std::string w = word_of(f);
     const std::string sub_word = f.sub ? word_of(*f.sub) : "";
+    // \operatorname{tr}(A), \mathrm{det}(A): the named functions written as words.
+    if (f.sym.style == "rm" && !f.sub && (f.sym.base == "tr" || f.sym.base == "det" || f.sym.base == "log" || f.sym.base == "exp")) {
+      if (args.size() != 1 || !n.seps.empty()) fail(n, "\\" + f.sym.base + " takes one argument");
+      Node fn;
+      fn.kind = Kind::func;
+      fn.text = f.sym.base;
+      fn.begin = n.begin;
+      fn.end = n.end;
+      Node g;
+      g.kind = Kind::group;
+      g.text = "(";
+      g.args = {args[0]};
+      fn.args = {std::make_shared<const Node>(g)};
+      ExprPtr v = function(fn);
+      return f.sup ? power(f, v, *f.sup) : v;
+    }
     // KL divergences.
     if ((f.sym.base == "D" && f.sub && (sub_word == "KL" || (f.sub->kind == Kind::symbol && f.sub->sym.base == "KL"))) ||
         f.sym.base == "KL") {
@@ -1074,7 +1125,13 @@ class Resolver {
       marker.sym.base = "\x01" + std::to_string(id);
       subs.push_back({pname, std::make_shared<const Node>(marker)});
     }
-    ExprPtr out = value(*substitute(d.body, subs));
+    ExprPtr out;
+    try {
+      out = stamp(value(*substitute(d.body, subs)), d.origin);
+    } catch (LatexError& e) {
+      if (e.origin().empty()) e.set_origin(d.origin);
+      throw;
+    }
     bound_ = saved;
     return out;
   }

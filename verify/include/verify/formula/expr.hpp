@@ -57,7 +57,8 @@ struct Expr {
   // does it contain an expectation that needs Monte Carlo (mc), does it need the forward chain (chain).
   bool random = false, mc = false;
   Pos pos;
-  std::string latex;  // the LaTeX it came from (for messages and reports)
+  std::string origin;  // the [define] entry whose text pos refers to (empty: the form's own text)
+  std::string latex;   // the LaTeX it came from (for messages and reports)
 };
 
 // A law with a density and a sampler. Parameters are expressions (possibly random: a conditional law).

@@ -52,6 +52,7 @@ struct GridPoint {
 
 struct FormulaCase {
   std::vector<FormulaForm> forms;
+  std::map<std::string, Where> wheres;  // [define] / [[models]] LaTeX entries by key, for errors inside them
   std::vector<FormulaModel> models;
   std::vector<GridPoint> grid;
   bool all_t = false;        // [grid] t = "all": identities checked at every step, one check per form

@@ -26,10 +26,13 @@ class LatexError : public std::runtime_error {
   const std::string& fragment() const { return fragment_; }
   const std::string& reason() const { return reason_; }
   const std::string& suggestion() const { return suggestion_; }
+  // The [define] entry whose text pos refers to (empty: the formula being read).
+  const std::string& origin() const { return origin_; }
+  void set_origin(std::string o) { origin_ = std::move(o); }
 
  private:
   Pos pos_;
-  std::string fragment_, reason_, suggestion_;
+  std::string fragment_, reason_, suggestion_, origin_;
 };
 
 struct Node;
