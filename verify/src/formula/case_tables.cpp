@@ -370,40 +370,65 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
   const std::string statement = st.as_string()->get();
   const Where sw = r.where(st, "statement", statement);
   NodePtr stmt;
-  const bool derivation = statement.find("\\\\") != std::string::npos;
-  if (derivation) {
-    Derivation dv;
-    try {
-      dv = parse_derivation(statement, macros);
-    } catch (const LatexError& e) {
-      r.latex_fail(sw, e);
-    }
-    for (const auto& l : dv.lines) fc->lines.push_back(to_latex(*l));
-    fc->line_relations = dv.relations;
-    for (std::size_t i = 1; i < dv.lines.size(); ++i) {
-      FormulaForm f;
-      f.name = "line_" + std::to_string(i + 1);
-      f.role = "step";
-      f.step = static_cast<int>(i + 1);
-      Node rel;
-      rel.kind = Kind::relation;
-      rel.text = dv.relations[i - 1];
-      rel.seps = {dv.relations[i - 1]};
-      rel.args = {dv.lines[i - 1], dv.lines[i]};
-      rel.begin = dv.lines[i]->begin;
-      rel.end = dv.lines[i]->end;
-      f.tree = std::make_shared<const Node>(rel);
-      f.latex = to_latex(rel);
-      f.where = sw;
-      fc->forms.push_back(f);
-    }
-  } else {
+  // A derivation: lines separated by \\, or a chain of relations on one line (a = b = c).
+  bool derivation = statement.find("\\\\") != std::string::npos;
+  Derivation dv;
+  if (!derivation) {
     try {
       stmt = parse_formula(statement, macros);
     } catch (const LatexError& e) {
       r.latex_fail(sw, e);
     }
     if (stmt->kind != Kind::relation) r.fail("statement", locate(sw, stmt->begin) + "the statement must be a relation (lhs = rhs, lhs \\le rhs, ...)");
+    if (stmt->args.size() > 2) {
+      derivation = true;
+      dv.lines = stmt->args;
+      dv.relations = stmt->seps;
+      stmt = nullptr;
+    }
+  } else {
+    try {
+      dv = parse_derivation(statement, macros);
+    } catch (const LatexError& e) {
+      r.latex_fail(sw, e);
+    }
+  }
+  auto step_form = [&](std::size_t i, std::size_t j, const std::string& rel) {
+    Node n;
+    n.kind = Kind::relation;
+    n.text = rel;
+    n.seps = {rel};
+    n.args = {dv.lines[i], dv.lines[j]};
+    n.begin = dv.lines[j]->begin;
+    n.end = dv.lines[j]->end;
+    FormulaForm f;
+    f.tree = std::make_shared<const Node>(n);
+    f.latex = to_latex(n);
+    f.where = sw;
+    return f;
+  };
+  if (derivation) {
+    for (const auto& l : dv.lines) fc->lines.push_back(to_latex(*l));
+    fc->line_relations = dv.relations;
+    // Each step: line k follows from line k - 1.
+    for (std::size_t i = 1; i < dv.lines.size(); ++i) {
+      FormulaForm f = step_form(i - 1, i, dv.relations[i - 1]);
+      f.name = "line_" + std::to_string(i + 1);
+      f.role = "step";
+      f.step = static_cast<int>(i + 1);
+      fc->forms.push_back(f);
+    }
+    // Lines that are not adjacent, compared when every step between them is an equality: which still agree.
+    bool all_equal = std::all_of(dv.relations.begin(), dv.relations.end(), [](const std::string& x) { return x == "="; });
+    if (all_equal)
+      for (std::size_t i = 0; i < dv.lines.size(); ++i)
+        for (std::size_t j = i + 2; j < dv.lines.size(); ++j) {
+          FormulaForm f = step_form(i, j, "=");
+          f.name = "lines_" + std::to_string(i + 1) + "_" + std::to_string(j + 1);
+          f.role = "agreement";
+          fc->forms.push_back(f);
+        }
+  } else {
     FormulaForm f;
     f.name = "as_written";
     f.role = "as_written";
@@ -441,7 +466,8 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
       f.tree = tree;
       f.latex = to_latex(*tree);
       f.where = w;
-      if (name == "as_written" || name.rfind("line_", 0) == 0) r.fail(key, "'" + name + "' is reserved for the statement");
+      if (name == "as_written" || name.rfind("line_", 0) == 0 || name.rfind("lines_", 0) == 0)
+        r.fail(key, "'" + name + "' is reserved for the statement's own forms");
       fc->forms.push_back(f);
     }
   };
@@ -522,7 +548,7 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
     }
   }
   for (const auto& f : fc->forms)
-    if (!f.mutant && !c.expect.count(f.name))
+    if (!f.mutant && f.role != "agreement" && !c.expect.count(f.name))
       r.fail("expect", "no expected verdict for form '" + f.name + "': record the verdict you measured");
   for (const auto& f : fc->forms) c.forms.push_back({f.name, f.latex, f.role});
   c.formula = fc;

@@ -129,6 +129,7 @@ void setup_world(World<T>& w, const CaseSpec& c, const FormulaModel& m, const Gr
 }
 
 struct Worst {  // a draw with its inputs, for the 50-digit replay
+  double score = -1;
   double residual = -1;  // relative residual (equalities) or relative violation (inequalities)
   double lhs = 0, rhs = 0;
   std::vector<double> main, extra;
@@ -175,13 +176,34 @@ TestKind test_kind(const std::string& op) {
 
 class CaseRunner {
  public:
-  CaseRunner(const CaseSpec& c, const MonteCarlo& mc) : c_(c), fc_(*c.formula), mc_(mc) {}
+  CaseRunner(const CaseSpec& c, const MonteCarlo& mc) : c_(c), fc_(*c.formula), mc_(mc) {
+    // What each form depends on among the grid's dimensions: a form is checked once per distinct combination of the
+    // values it uses (a grid over a, b, lambda does not repeat a form that uses none of them).
+    uses_.resize(fc_.forms.size());
+    for (std::size_t f = 0; f < fc_.forms.size(); ++f)
+      for (const auto& m : fc_.models)
+        for (const ExprPtr& side : {m.relations[f].lhs, m.relations[f].rhs})
+          visit(*side, [&](const Expr& e) {
+            if (e.op == Op::index_var && e.text == "t" && e.id < 0) uses_[f].insert("t");
+            if (e.op == Op::data && e.text.rfind("grid:", 0) == 0) uses_[f].insert(e.text);
+            if (e.op == Op::random || e.op == Op::post_mean || e.op == Op::post_cov || e.mc) uses_[f].insert("pins");
+          });
+  }
 
   ClaimOutput run() {
     std::vector<Check> out;
     // \propto forms collect one ratio per grid point; compared after the loop.
     std::map<std::size_t, std::vector<std::pair<Estimate, std::string>>> ratios;  // form*models + m -> per grid point
-    for (std::size_t gi = 0; gi < fc_.grid.size(); ++gi) run_point(fc_.grid[gi], out, ratios);
+    std::vector<std::set<std::string>> seen(fc_.forms.size());
+    for (std::size_t gi = 0; gi < fc_.grid.size(); ++gi) {
+      std::vector<bool> here(fc_.forms.size());
+      bool any = false;
+      for (std::size_t f = 0; f < fc_.forms.size(); ++f) {
+        here[f] = seen[f].insert(point_key(f, fc_.grid[gi])).second;
+        any = any || here[f];
+      }
+      if (any) run_point(fc_.grid[gi], here, out, ratios);
+    }
     for (auto& [key, rs] : ratios) {
       const std::size_t f = key / fc_.models.size(), m = key % fc_.models.size();
       const FormulaForm& form = fc_.forms[f];
@@ -191,7 +213,7 @@ class CaseRunner {
       for (std::size_t i = 1; i < rs.size(); ++i) {
         Check ch;
         ch.form = form.name;
-        ch.label = rs[i].second + " vs " + rs[0].second + model_suffix(m);
+        ch.label = rs[i].second + " vs " + rs[0].second + (model_suffix(m).empty() ? "" : ", " + model_suffix(m));
         ch.quantity = "ratio lhs / rhs (one constant across the grid)";
         ch.estimate = rs[i].first;
         ch.reference = rs[0].first.mean;
@@ -211,10 +233,35 @@ class CaseRunner {
   const FormulaCase& fc_;
   const MonteCarlo& mc_;
 
-  std::string model_suffix(std::size_t m) const {
-    return fc_.models.size() > 1 && !fc_.models[m].name.empty() ? ", model " + fc_.models[m].name : "";
+  std::vector<std::set<std::string>> uses_;
+
+  // The values of grid point g that form f uses, as a key and as a label ("t=10, x_t=0.5").
+  std::string point_key(std::size_t f, const GridPoint& g) const { return label_for(f, g) + "|"; }
+  std::string label_for(std::size_t f, const GridPoint& g) const {
+    std::ostringstream os;
+    os.precision(6);
+    auto add = [&](const std::string& name, const std::vector<double>& v) {
+      if (os.tellp() > 0) os << ", ";
+      os << name << "=";
+      if (v.size() > 1) os << "(";
+      for (std::size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
+      if (v.size() > 1) os << ")";
+    };
+    if (uses_[f].count("t") && g.t > 0) add("t", {static_cast<double>(g.t)});
+    if (uses_[f].count("pins")) {
+      if (!g.xt.empty()) add("x_t", g.xt);
+      if (!g.x0.empty()) add("x_0", g.x0);
+    }
+    for (const auto& [k, v] : g.values)
+      if (uses_[f].count(k)) add(k.substr(5), v);
+    return os.str();
   }
-  bool active(std::size_t f) const { return !fc_.forms[f].mutant || c_.include_mutants; }
+
+  std::string model_suffix(std::size_t m) const {
+    return fc_.models.size() > 1 && !fc_.models[m].name.empty() ? "model " + fc_.models[m].name : "";
+  }
+  const std::vector<bool>* here_ = nullptr;
+  bool active(std::size_t f) const { return (!fc_.forms[f].mutant || c_.include_mutants) && (!here_ || (*here_)[f]); }
 
   [[noreturn]] void eval_fail(std::size_t f, const EvalError& e, const GridPoint& g) const {
     const FormulaForm& form = fc_.forms[f];
@@ -296,8 +343,9 @@ class CaseRunner {
   }
 
   // ---------- one grid point
-  void run_point(const GridPoint& g, std::vector<Check>& out,
+  void run_point(const GridPoint& g, const std::vector<bool>& here, std::vector<Check>& out,
                  std::map<std::size_t, std::vector<std::pair<Estimate, std::string>>>& ratios) {
+    here_ = &here;
     const std::size_t M = fc_.models.size(), F = fc_.forms.size();
     std::vector<World<double>> worlds(M);
     for (std::size_t m = 0; m < M; ++m) setup_world(worlds[m], c_, fc_.models[m], g);
@@ -495,7 +543,11 @@ class CaseRunner {
                 const std::size_t key = m * F + f;
                 st.rec.max_abs[key] = std::max(st.rec.max_abs[key], mag);
                 Worst& w = st.rec.worst[key];
-                if (!(res <= w.residual)) {
+                // Real differences (relative residual above 1e-6) outrank rounding; among them the largest shown.
+                const double score = std::isnan(res) ? std::numeric_limits<double>::infinity()
+                                                     : res <= 1e-6 ? res : 1.0 + std::abs(Lv.at(0, l) - Rv.at(0, l)) + res * 1e-300;
+                if (!(score <= w.score)) {
+                  w.score = score;
                   w.residual = std::isnan(res) ? std::numeric_limits<double>::infinity() : res;
                   w.lhs = Lv.at(0, l);
                   w.rhs = Rv.at(0, l);
@@ -519,7 +571,7 @@ class CaseRunner {
         if (st.rec.worst.empty()) continue;
         for (std::size_t key = 0; key < M * F; ++key) {
           rec.max_abs[key] = std::max(rec.max_abs[key], st.rec.max_abs[key]);
-          if (st.rec.worst[key].residual > rec.worst[key].residual) rec.worst[key] = st.rec.worst[key];
+          if (st.rec.worst[key].score > rec.worst[key].score) rec.worst[key] = st.rec.worst[key];
         }
       }
       saved_plan_ = plan;
@@ -533,16 +585,19 @@ class CaseRunner {
         const FormPlan& fp = fps[m][f];
         // + const: differences across models, compared with model 0 (paired).
         if (r.rhs_const) {
-          if (M < 2)
+          const std::size_t need = r.op == "propto" ? 3 : 2;
+          if (M < need)
             throw InputError(c_.path, form.where.key,
-                             "'+ const' means one difference lhs - rhs across the case's models: give at least two [[models]]");
-          if (m == 0) continue;
+                             r.op == "propto" ? "'\\propto ... + const' means lhs is an affine function of rhs across the case's models: give at least three [[models]]"
+                                              : "'+ const' means one difference lhs - rhs across the case's models: give at least two [[models]]");
+          if (m < need - 1) continue;
           out.push_back(const_check(f, m, g, worlds, fps, mres));
           continue;
         }
         Check ch;
         ch.form = form.name;
-        ch.label = g.label + model_suffix(m);
+        ch.label = label_for(f, g);
+        if (!model_suffix(m).empty()) ch.label += (ch.label.empty() ? "" : ", ") + model_suffix(m);
         ch.quantity = quantity(form);
         ch.kind = test_kind(r.op);
         if (r.op == "approx") {
@@ -550,12 +605,12 @@ class CaseRunner {
             throw InputError(c_.path, "params.margin", "'\\approx' needs [params] margin (the allowed relative discrepancy)");
         }
         if (r.op == "propto") {
-          ratios[f * M + m].push_back({ratio_estimate(f, m, g, worlds, fp.kind, fp, mres), g.label});
+          ratios[f * M + m].push_back({ratio_estimate(f, m, g, worlds, fp.kind, fp, mres), label_for(f, g)});
           continue;
         }
         switch (fp.kind) {
           case FormKind::deterministic: exact_check(ch, f, m, g, worlds[m]); break;
-          case FormKind::expectations: expectation_check(ch, f, m, g, worlds[m], fp.lhs_nodes, fp.lhs_means, fp.rhs_nodes, fp.rhs_means, mres); break;
+          case FormKind::expectations: expectation_check(ch, f, m, g, worlds[m], fp, mres); break;
           case FormKind::per_draw_noisy: {
             const Estimate& a = mres.estimates[static_cast<std::size_t>(fp.lhs_draw)];
             const Estimate& b = mres.estimates[static_cast<std::size_t>(fp.rhs_draw)];
@@ -564,6 +619,8 @@ class CaseRunner {
             ch.estimate = a;
             ch.estimate.std_error = std::sqrt(std::max(var, 0.0) / static_cast<double>(mres.samples));
             ch.reference = b.mean;
+            ch.scale = std::max(std::abs(a.mean), std::abs(b.mean));
+            ch.scale_name = "the larger side";
             ch.notes.push_back("the left side contains an expectation estimated inside each draw (a KL or E of conditional laws): "
                                "tested in mean over the draws, E[lhs] = E[rhs] (paired on the same draws)");
             ch.quantity = "E[" + ch.quantity + "]";
@@ -652,58 +709,66 @@ class CaseRunner {
     return v.v[0];
   }
 
-  // Estimate of lhs - rhs (or of lhs against a deterministic rhs) with its delta-method SE.
-  void expectation_check(Check& ch, std::size_t f, std::size_t m, const GridPoint& g, const World<double>& w,
-                         const std::vector<const Expr*>& ln, const std::vector<int>& li, const std::vector<const Expr*>& rn,
-                         const std::vector<int>& ri, const MonteCarlo::Multi& res) {
-    const Relation& r = fc_.models[m].relations[f];
-    auto means = [&](const std::vector<int>& idx) {
-      std::vector<double> v;
-      for (int i : idx) v.push_back(res.estimates[static_cast<std::size_t>(i)].mean);
-      return v;
-    };
-    double Lv, Rv;
-    try {
-      Lv = outer(*r.lhs, ln, means(li), w);
-      Rv = outer(*r.rhs, rn, means(ri), w);
-    } catch (const EvalError& e) {
-      eval_fail(f, e, g);
-    }
-    // Gradient of (lhs - rhs) in the means by central differences (exact for the linear sides that dominate).
-    const std::size_t k = res.estimates.size();
+  // g(means) with its delta-method SE: Var g = grad^T Cov grad / n, the gradient by central differences (exact for
+  // the linear functions that most sides are).
+  static Estimate delta(const std::function<double(const std::vector<double>&)>& g, const MonteCarlo::Multi& res) {
+    std::vector<double> mu;
+    for (const auto& e : res.estimates) mu.push_back(e.mean);
+    const std::size_t k = mu.size();
     std::vector<double> grad(k, 0.0);
-    auto side_grad = [&](const Expr& side, const std::vector<const Expr*>& nodes, const std::vector<int>& idx, double sign) {
-      std::vector<double> base = means(idx);
-      for (std::size_t a = 0; a < idx.size(); ++a) {
-        const Estimate& e = res.estimates[static_cast<std::size_t>(idx[a])];
-        const double h = std::max({std::abs(base[a]) * 1e-7, e.std_error * 1e-3, 1e-12});
-        std::vector<double> up = base, dn = base;
-        up[a] += h;
-        dn[a] -= h;
-        const double d = (outer(side, nodes, up, w) - outer(side, nodes, dn, w)) / (2 * h);
-        grad[static_cast<std::size_t>(idx[a])] += sign * d;
-      }
-    };
-    side_grad(*r.lhs, ln, li, 1.0);
-    side_grad(*r.rhs, rn, ri, -1.0);
+    for (std::size_t i = 0; i < k; ++i) {
+      const double h = std::max({std::abs(mu[i]) * 1e-7, res.estimates[i].std_error * 1e-3, 1e-12});
+      std::vector<double> up = mu, dn = mu;
+      up[i] += h;
+      dn[i] -= h;
+      grad[i] = (g(up) - g(dn)) / (2 * h);
+    }
     double var = 0;
     for (std::size_t i = 0; i < k; ++i)
       for (std::size_t j = 0; j < k; ++j) var += grad[i] * grad[j] * res.cov(i, j);
-    const double se = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
-    // A lone expectation on the left: report its own estimate (with trace and shape statistics).
-    if (ln.size() == 1 && r.lhs.get() == ln[0] && ri.empty()) {
-      ch.estimate = res.estimates[static_cast<std::size_t>(li[0])];
-    } else {
-      ch.estimate = Estimate();
-      ch.estimate.mean = Lv;
-      ch.estimate.samples = res.samples;
-      ch.estimate.method = res.estimates.empty() ? "plain" : res.estimates[0].method;
-      ch.estimate.std_dev = se * std::sqrt(static_cast<double>(res.samples));
+    Estimate e;
+    e.mean = g(mu);
+    e.samples = res.samples;
+    e.std_error = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
+    e.std_dev = e.std_error * std::sqrt(static_cast<double>(e.samples));
+    e.method = res.estimates.empty() ? "plain" : res.estimates[0].method;
+    return e;
+  }
+
+  // The value of one side of form f under model m, its expectations replaced by the given means.
+  template <class FP>
+  double side(std::size_t m, std::size_t f, bool lhs, const FP& fp, const World<double>& w, const std::vector<double>& all) {
+    const Relation& r = fc_.models[m].relations[f];
+    const std::vector<int>& idx = lhs ? fp.lhs_means : fp.rhs_means;
+    std::vector<double> v;
+    for (int i : idx) v.push_back(all[static_cast<std::size_t>(i)]);
+    return outer(lhs ? *r.lhs : *r.rhs, lhs ? fp.lhs_nodes : fp.rhs_nodes, v, w);
+  }
+
+  // lhs against rhs: the estimate of lhs (its own when it is one expectation), the reference rhs, and the SE of
+  // their difference (both on the same draws).
+  template <class FP>
+  void expectation_check(Check& ch, std::size_t f, std::size_t m, const GridPoint& g, const World<double>& w, const FP& fp,
+                         const MonteCarlo::Multi& res) {
+    const Relation& r = fc_.models[m].relations[f];
+    Estimate diff, L;
+    try {
+      diff = delta([&](const std::vector<double>& mu) { return side(m, f, true, fp, w, mu) - side(m, f, false, fp, w, mu); }, res);
+      L = delta([&](const std::vector<double>& mu) { return side(m, f, true, fp, w, mu); }, res);
+    } catch (const EvalError& e) {
+      eval_fail(f, e, g);
     }
-    ch.estimate.mean = Lv;
-    ch.estimate.std_error = se;
-    ch.reference = Rv;
-    if (!ri.empty()) ch.notes.push_back("both sides estimated on the same draws; SE of their difference by the delta method");
+    if (fp.lhs_nodes.size() == 1 && r.lhs.get() == fp.lhs_nodes[0]) {
+      ch.estimate = res.estimates[static_cast<std::size_t>(fp.lhs_means[0])];  // with its trace and shape statistics
+    } else {
+      ch.estimate = L;
+    }
+    ch.estimate.std_error = diff.std_error;
+    ch.reference = L.mean - diff.mean;
+    // Relative discrepancies are stated against the larger side (a side near 0 makes a poor unit).
+    ch.scale = std::max(std::abs(ch.estimate.mean), std::abs(ch.reference));
+    ch.scale_name = "the larger side";
+    if (!fp.rhs_means.empty()) ch.notes.push_back("both sides estimated on the same draws; SE of their difference by the delta method");
   }
 
   // An equation that must hold draw by draw: the worst draw, replayed in 50 digits.
@@ -745,84 +810,65 @@ class CaseRunner {
     ch.quantity = quantity(fc_.forms[f]) + " (per draw; estimate and reference at the worst draw)";
   }
 
-  // lhs_m - rhs_m against lhs_0 - rhs_0 on the same draws.
+  // + const: lhs_m - rhs_m against lhs_0 - rhs_0 on the same draws. With \propto as well (lhs is an affine
+  // function of rhs across the models): (lhs_m - lhs_0) / (rhs_m - rhs_0) against the same ratio for model 1.
   template <class FP>
   Check const_check(std::size_t f, std::size_t m, const GridPoint& g, const std::vector<World<double>>& worlds,
                     const std::vector<std::vector<FP>>& fps, const MonteCarlo::Multi& res) {
     const FormulaForm& form = fc_.forms[f];
+    const bool affine = fc_.models[m].relations[f].op == "propto";
+    const std::size_t ref = affine ? 1 : 0;
     Check ch;
     ch.form = form.name;
-    ch.label = g.label + ", model " + fc_.models[m].name + " vs " + fc_.models[0].name;
-    ch.quantity = "(lhs - rhs) under model " + fc_.models[m].name + " minus under model " + fc_.models[0].name;
-    const FP& a = fps[m][f];
-    const FP& b = fps[0][f];
-    if (a.kind == FormKind::deterministic && b.kind == FormKind::deterministic) {
-      Check e1, e0;
-      exact_check(e1, f, m, g, worlds[m]);
-      exact_check(e0, f, 0, g, worlds[0]);
-      const double d1 = e1.estimate.mean - e1.reference, d0 = e0.estimate.mean - e0.reference;
-      ch.estimate = Estimate::exact(d1);
-      ch.estimate.method = "exact";
-      ch.reference = d0;
-      ch.scale = std::max({std::abs(e1.estimate.mean), std::abs(e0.estimate.mean), 1e-300});
-      ch.exact = true;
-      ch.exact_difference = std::abs(d1 - d0) / ch.scale;
-      return ch;
-    }
-    if (a.kind != FormKind::expectations || b.kind != FormKind::expectations)
-      throw InputError(c_.path, form.where.key, "'+ const' is supported for deterministic sides and for expectations");
-    auto dval = [&](std::size_t mm, const FP& fp, const std::vector<double>& all_means) {
-      const Relation& r = fc_.models[mm].relations[f];
-      auto pick = [&](const std::vector<int>& idx) {
-        std::vector<double> v;
-        for (int i : idx) v.push_back(all_means[static_cast<std::size_t>(i)]);
-        return v;
-      };
-      return outer(*r.lhs, fp.lhs_nodes, pick(fp.lhs_means), worlds[mm]) - outer(*r.rhs, fp.rhs_nodes, pick(fp.rhs_means), worlds[mm]);
+    const std::string gl = label_for(f, g);
+    ch.label = gl + (gl.empty() ? "" : ", ") + "model " + fc_.models[m].name + " vs " + fc_.models[ref].name;
+    for (std::size_t mm : {m, ref, std::size_t{0}})
+      if (fps[mm][f].kind != FormKind::deterministic && fps[mm][f].kind != FormKind::expectations)
+        throw InputError(c_.path, form.where.key, "'+ const' is supported for deterministic sides and for expectations");
+    // Side values as functions of the means (deterministic sides ignore them); 50 digits are not needed here: the
+    // differences are compared at the statistical or rounding level.
+    auto L = [&](std::size_t mm, const std::vector<double>& mu) { return side(mm, f, true, fps[mm][f], worlds[mm], mu); };
+    auto R = [&](std::size_t mm, const std::vector<double>& mu) { return side(mm, f, false, fps[mm][f], worlds[mm], mu); };
+    auto stat = [&](std::size_t mm, const std::vector<double>& mu) {
+      if (!affine) return L(mm, mu) - R(mm, mu);
+      return (L(mm, mu) - L(0, mu)) / (R(mm, mu) - R(0, mu));
     };
-    std::vector<double> mu;
-    for (const auto& e : res.estimates) mu.push_back(e.mean);
-    double d1, d0;
+    const bool exact = std::all_of(fps.begin(), fps.end(), [&](const auto& row) { return row[f].kind == FormKind::deterministic; });
+    Estimate d1, d0, dd, l1, l0;
+    MonteCarlo::Multi none;
+    const MonteCarlo::Multi& use = exact ? none : res;
     try {
-      d1 = dval(m, a, mu);
-      d0 = dval(0, b, mu);
+      d1 = delta([&](const std::vector<double>& mu) { return stat(m, mu); }, use);
+      d0 = delta([&](const std::vector<double>& mu) { return stat(ref, mu); }, use);
+      dd = delta([&](const std::vector<double>& mu) { return stat(m, mu) - stat(ref, mu); }, use);
+      l1 = delta([&](const std::vector<double>& mu) { return L(m, mu); }, use);
+      l0 = delta([&](const std::vector<double>& mu) { return L(ref, mu); }, use);
     } catch (const EvalError& e) {
       eval_fail(f, e, g);
     }
-    const std::size_t k = mu.size();
-    std::vector<double> grad(k, 0.0);
-    for (std::size_t i = 0; i < k; ++i) {
-      const double h = std::max({std::abs(mu[i]) * 1e-7, res.estimates[i].std_error * 1e-3, 1e-12});
-      std::vector<double> up = mu, dn = mu;
-      up[i] += h;
-      dn[i] -= h;
-      grad[i] = ((dval(m, a, up) - dval(0, b, up)) - (dval(m, a, dn) - dval(0, b, dn))) / (2 * h);
+    if (affine) {
+      ch.quantity = "(lhs_m - lhs_0) / (rhs_m - rhs_0): one slope across the models";
+      ch.estimate = d1;
+      ch.estimate.std_error = dd.std_error;
+      ch.reference = d0.mean;
+      ch.scale = std::max(std::abs(d0.mean), 1e-300);
+    } else {
+      ch.quantity = "(lhs - rhs) under model " + fc_.models[m].name + " minus under model " + fc_.models[ref].name;
+      ch.estimate = dd;
+      ch.reference = 0;
+      ch.scale = std::max(std::abs(l1.mean - l0.mean), 1e-300);
+      ch.scale_name = "the change of the left side between the models";
+      ch.notes.push_back("lhs under model " + fc_.models[m].name + " = " + num(l1.mean) + ", under " + fc_.models[ref].name + " = " +
+                         num(l0.mean) + "; lhs - rhs: " + num(d1.mean) + " vs " + num(d0.mean) + " (same draws)");
     }
-    double var = 0;
-    for (std::size_t i = 0; i < k; ++i)
-      for (std::size_t j = 0; j < k; ++j) var += grad[i] * grad[j] * res.cov(i, j);
-    const double se = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
-    ch.estimate.mean = d1 - d0;
-    ch.estimate.std_error = se;
-    ch.estimate.samples = res.samples;
-    ch.estimate.std_dev = se * std::sqrt(static_cast<double>(res.samples));
-    ch.estimate.method = res.estimates.empty() ? "plain" : res.estimates[0].method;
-    ch.reference = 0;
-    // Scale: the size of the left side's change between the models.
-    const Relation& r1 = fc_.models[m].relations[f];
-    const Relation& r0 = fc_.models[0].relations[f];
-    auto pick = [&](const FP& fp, const std::vector<int>& idx) {
-      std::vector<double> v;
-      for (int i : idx) v.push_back(mu[static_cast<std::size_t>(i)]);
-      (void)fp;
-      return v;
-    };
-    const double l1 = outer(*r1.lhs, a.lhs_nodes, pick(a, a.lhs_means), worlds[m]);
-    const double l0 = outer(*r0.lhs, b.lhs_nodes, pick(b, b.lhs_means), worlds[0]);
-    ch.scale = std::max(std::abs(l1 - l0), 1e-300);
-    ch.scale_name = "the change of the left side between the models";
-    ch.notes.push_back("lhs under model " + fc_.models[m].name + " = " + num(l1) + ", under " + fc_.models[0].name + " = " + num(l0) +
-                       "; lhs - rhs: " + num(d1) + " vs " + num(d0) + " (same draws)");
+    if (exact) {
+      ch.estimate.method = "exact";
+      ch.exact = true;
+      ch.exact_difference = std::abs(ch.estimate.mean - ch.reference) / std::max({ch.scale, std::abs(ch.reference), 1e-300});
+      // Double precision: differences below 1e-12 of the scale are rounding.
+      if (ch.exact_difference < 1e-12) ch.exact_difference = 0;
+      ch.notes.push_back("deterministic sides, compared in double precision (differences below 1e-12 of the scale count as rounding)");
+    }
     return ch;
   }
 
@@ -851,40 +897,12 @@ class CaseRunner {
     }
     if (kind != FormKind::expectations)
       throw InputError(c_.path, fc_.forms[f].where.key, "'\\propto' is supported for deterministic sides and for expectations");
-    auto mean_of = [&](const std::vector<int>& idx) {
-      std::vector<double> v;
-      for (int i : idx) v.push_back(res.estimates[static_cast<std::size_t>(i)].mean);
-      return v;
-    };
-    std::vector<double> mu;
-    for (const auto& e : res.estimates) mu.push_back(e.mean);
-    auto ratio = [&](const std::vector<double>& all) {
-      auto pick = [&](const std::vector<int>& idx) {
-        std::vector<double> v;
-        for (int i : idx) v.push_back(all[static_cast<std::size_t>(i)]);
-        return v;
-      };
-      return outer(*r.lhs, fp.lhs_nodes, pick(fp.lhs_means), worlds[m]) / outer(*r.rhs, fp.rhs_nodes, pick(fp.rhs_means), worlds[m]);
-    };
-    (void)mean_of;
-    const double q = ratio(mu);
-    const std::size_t k = mu.size();
-    std::vector<double> grad(k, 0.0);
-    for (std::size_t i = 0; i < k; ++i) {
-      const double h = std::max({std::abs(mu[i]) * 1e-7, res.estimates[i].std_error * 1e-3, 1e-12});
-      std::vector<double> up = mu, dn = mu;
-      up[i] += h;
-      dn[i] -= h;
-      grad[i] = (ratio(up) - ratio(dn)) / (2 * h);
-    }
-    double var = 0;
-    for (std::size_t i = 0; i < k; ++i)
-      for (std::size_t j = 0; j < k; ++j) var += grad[i] * grad[j] * res.cov(i, j);
     Estimate e;
-    e.mean = q;
-    e.samples = res.samples;
-    e.std_error = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
-    e.std_dev = e.std_error * std::sqrt(static_cast<double>(e.samples));
+    try {
+      e = delta([&](const std::vector<double>& mu) { return side(m, f, true, fp, worlds[m], mu) / side(m, f, false, fp, worlds[m], mu); }, res);
+    } catch (const EvalError& err) {
+      eval_fail(f, err, g);
+    }
     e.method = "delta-method";
     return e;
   }

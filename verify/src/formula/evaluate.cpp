@@ -121,6 +121,13 @@ template <class T>
 long Evaluator<T>::index(const Expr& e) {
   switch (e.op) {
     case Op::number: return static_cast<long>(e.value);
+    case Op::data: {
+      auto it = w_.grid.find(e.text);
+      if (it == w_.grid.end() || it->second.size() != 1) fail(e, "internal: grid index " + e.text + " not set");
+      const double v = static_cast<double>(it->second[0]);
+      if (v != std::floor(v)) fail(e, "the grid value " + num(v) + " is used as an index but is not an integer");
+      return static_cast<long>(v);
+    }
     case Op::index_var:
       if (e.id >= 0) {
         auto it = indices_.find(e.id);
@@ -500,11 +507,21 @@ template <class T>
 Val<T> Evaluator<T>::integral(const Expr& e) {
   using std::abs;
   const Expr& body = *e.args[0];
+  ++in_integral_;
+  struct Leave {
+    int& n;
+    ~Leave() { --n; }
+  } leave{in_integral_};
   auto f = [&](const T& x) -> T {
     bound_[e.id] = scalar_val(x);
     const Val<T> v = eval(body);
     const T r = v.v[0];
-    if (!(r == r)) throw EvalError(e.pos, "the integrand is not a number at x = " + num(x));
+    if (!(r == r)) {
+      // Where double precision cannot evaluate the integrand at all (inf - inf far out), it is taken as 0: the
+      // quadrature probes |x| up to 1e308, far beyond any mass of the notes' integrands.
+      if (abs(x) > T(1e30)) return T(0);
+      throw EvalError(e.pos, "the integrand is not a number at x = " + num(x), e.origin);
+    }
     return r;
   };
   const double tol = std::is_same_v<T, double> ? 1e-12 : 1e-40;
@@ -617,8 +634,13 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
       if (e.type == Type::index) return scalar_val(T(index(e)));
       const Expr& A = *e.args[0];
       const Expr& B = *e.args[1];
-      if (A.type == Type::scalar || B.type == Type::scalar || A.type == Type::index || B.type == Type::index)
+      if (A.type == Type::scalar || B.type == Type::scalar || A.type == Type::index || B.type == Type::index) {
+        // Inside an integral a factor that underflowed to 0 wins over one that overflowed: far in the tails a density
+        // times its log-ratio is 0, not 0 * inf = NaN.
+        if (in_integral_ > 0)
+          return map2(eval(A), eval(B), [](const T& a, const T& b) { return (a == 0 || b == 0) ? T(0) : a * b; });
         return map2(eval(A), eval(B), [](const T& a, const T& b) { return a * b; });
+      }
       const Val<T> a = eval(A), b = eval(B);
       const int L = std::max(a.lanes, b.lanes);
       if (A.type == Type::matrix && B.type == Type::vector) {
@@ -734,6 +756,24 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
           const T m0 = o[static_cast<std::size_t>(i)];
           out.at(i, l) = e.text == "x0" ? m0 : (g[static_cast<std::size_t>(i)] - sqrt(ab) * m0) / sqrt(T(1) - ab);
         }
+      }
+      return out;
+    }
+    case Op::post_cov: {
+      const long s = index(*e.args[0]);
+      const Val<T> y = eval(*e.args[1]);
+      const int dim = e.dim;
+      Val<T> out(y.lanes, dim * dim);
+      std::vector<T> g(static_cast<std::size_t>(dim));
+      const PosteriorT<T>* post;
+      try {
+        post = e.text == "x0" ? &w_.posterior(s) : &w_.reverse(s);
+      } catch (const std::out_of_range& ex) {
+        fail(e, ex.what());
+      }
+      for (int l = 0; l < y.lanes; ++l) {
+        for (int i = 0; i < dim; ++i) g[static_cast<std::size_t>(i)] = y.at(i, l);
+        put_mat(out, dim, l, post->cov(g.data()));
       }
       return out;
     }

@@ -112,6 +112,7 @@ class Evaluator {
   std::map<int, Val<T>> bound_;          // bound variables' current samples
   std::map<long, Val<T>> x_;             // x_s
   bool have_eps_ = false, have_z_ = false;
+  int in_integral_ = 0;
   Val<T> eps_, z_;
   std::map<long, Val<T>> chain_;          // chain-mode x_s
 

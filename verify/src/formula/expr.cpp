@@ -40,6 +40,7 @@ const char* op_name(Op op) {
     case Op::log_density: return "logp";
     case Op::score: return "score";
     case Op::post_mean: return "E|";
+    case Op::post_cov: return "Cov|";
     case Op::sum: return "sum";
     case Op::prod: return "prod";
     case Op::expect: return "E";

@@ -125,9 +125,10 @@ struct arg_sep : sor<tk<one<','>>, tk<one<';'>>, dbar, cond_bar> {};
 struct call_args : seq<expr, star<arg_sep, expr>> {};
 struct call_paren : seq<lparen, must<opt<call_args>, rparen>> {};
 struct call_brack : seq<lbrack, call_args, rbrack> {};
-struct callee : seq<ws, symbol_core, star<postfix>> {};
+struct expect_cmd;
+struct callee : seq<ws, not_at<expect_cmd>, symbol_core, star<postfix>> {};
 struct call : seq<callee, sor<call_paren, call_brack>> {};
-struct symbol : seq<ws, symbol_core> {};
+struct symbol : seq<ws, not_at<expect_cmd>, symbol_core> {};
 
 struct frac_cmd : sor<VF_KW("frac"), VF_KW("tfrac"), VF_KW("dfrac"), VF_KW("cfrac")> {};
 struct frac_arg : sor<seq<lbrace, expr, rbrace>, single_digit, tk<symbol_core>> {};
@@ -183,7 +184,7 @@ struct int_cmd : tk<VF_KW("int")> {};
 struct integral : seq<int_cmd, big_op_scripts, sor<seq<lead_differential, term>, seq<must<expr>, must<differential>>>> {};
 
 // \mathbb{E}_{sub}[f | cond] or \mathbb{E}_{sub} f (a chain, as note 001 writes \mathbb{E}_q \log p(x_0|x_1)).
-struct expect_cmd : tk<seq<one<'\\'>, TAO_PEGTL_STRING("mathbb"), cmd_end, ws, sor<seq<one<'{'>, ws, one<'E'>, ws, one<'}'>>, one<'E'>>>> {};
+struct expect_cmd : seq<ws, seq<one<'\\'>, TAO_PEGTL_STRING("mathbb"), cmd_end, ws, sor<seq<one<'{'>, ws, one<'E'>, ws, one<'}'>>, one<'E'>>>> {};
 struct cond_list : seq<expr, star<tk<one<','>>, expr>> {};
 struct expect_body : seq<expr, opt<cond_bar, cond_list>> {};
 struct expect_brack : sor<seq<lbrack, expect_body, rbrack>, seq<lparen, expect_body, rparen>, seq<lset, expect_body, rset>> {};

@@ -106,7 +106,12 @@ class Builder {
     r.text = ops.size() == 1 ? ops[0] : "chain";
     return P(std::move(r));
   }
-  static std::string rel_name(const std::string& s) {
+  static std::string rel_name(std::string s) {
+    // The token may carry layout before it (align's &, spacing commands).
+    s.erase(std::remove(s.begin(), s.end(), '&'), s.end());
+    for (const char* sp : {"\\,", "\\;", "\\!", "\\quad", "\\qquad"})
+      for (std::size_t at = s.find(sp); at != std::string::npos; at = s.find(sp)) s.erase(at, std::string(sp).size());
+    s = trim(s);
     if (s == "=" || s == "\\triangleq" || s == "\\coloneqq" || s == ":=" || s == "\\equiv") return "=";
     if (s == "\\le" || s == "\\leq" || s == "\\leqslant") return "<=";
     if (s == "\\ge" || s == "\\geq" || s == "\\geqslant") return ">=";

@@ -279,6 +279,20 @@ class PosteriorT {
       for (Eigen::Index i = 0; i < d; ++i) out[i] += r[k] * m[i];
     }
   }
+  // Cov[x | y] of the posterior mixture: sum_k r_k (C_k + m_k m_k^T) - m m^T.
+  MatT<T> cov(const T* y) const {
+    const Eigen::Index d = means_.empty() ? 0 : means_[0].size();
+    std::vector<T> r(size());
+    marginal_.responsibilities(y, r.data());
+    VecT<T> m = VecT<T>::Zero(d);
+    MatT<T> second = MatT<T>::Zero(d, d);
+    for (std::size_t k = 0; k < size(); ++k) {
+      const VecT<T> mk = component_mean(k, y);
+      m += r[k] * mk;
+      second += r[k] * (post_[k].cov + mk * mk.transpose());
+    }
+    return second - m * m.transpose();
+  }
   // The posterior mixture given y, as a MixtureT-like evaluation.
   T log_density(const T* y, const T* x) const {
     using std::exp;

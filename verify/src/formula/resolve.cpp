@@ -53,6 +53,8 @@ ExprPtr P(Expr e) {
         e.random = e.random || p->random;
         e.mc = e.mc || p->mc;
       }
+  // An expectation written \mathbb{E}[...] averages over every random variable of the model: it is a number.
+  if (e.op == Op::expect && e.text == "all") e.random = false;
   return std::make_shared<const Expr>(std::move(e));
 }
 
@@ -158,11 +160,14 @@ Definition definition_key(const Node& lhs) {
   }
   if (sym->kind != Kind::symbol)
     throw LatexError(lhs.begin, frag(lhs), "a [define] key must be a symbol (\\mu, v_t, \\sigma^2) or a function f(x, s)");
-  if (sym->sup && !d.squared)
-    throw LatexError(lhs.begin, frag(lhs), "a [define] key cannot have a superscript other than ^2 (define \\sigma^2 = ...)");
   Node bare = *sym;
   bare.sup.reset();
   d.key = symbol_name(bare);
+  if (sym->sup && !d.squared) {
+    // A superscript that is a label (M^x, p^{*}): part of the name.
+    d.key = symbol_name(bare) + "^" + to_latex(*sym->sup);
+    return d;
+  }
   if (bare.sub && bare.sub->kind == Kind::symbol && (bare.sub->sym.base == "t" || bare.sub->sym.base == "s") &&
       bare.sub->sym.style.empty() && d.kind != Definition::Kind::function) {
     d.generic_index = bare.sub->sym.base;
@@ -195,8 +200,8 @@ class Resolver {
     for (const ExprPtr* s : {&r.lhs, &r.rhs})
       if ((*s)->type == Type::distribution)
         throw LatexError(n.begin, frag(n), "a side of the relation is a distribution, not a value");
-    if (r.lhs->type == Type::index) r.lhs = as_scalar(r.lhs);
-    if (r.rhs->type == Type::index) r.rhs = as_scalar(r.rhs);
+    r.lhs = as_scalar(r.lhs);
+    r.rhs = as_scalar(r.rhs);
     if (r.lhs->type != r.rhs->type || r.lhs->dim != r.rhs->dim)
       throw LatexError(n.begin, frag(n), "the two sides differ in type: " + describe(r.lhs) + " and " + describe(r.rhs));
     if (r.op != "=" && r.op != "approx" && r.op != "propto" && r.lhs->type != Type::scalar)
@@ -265,11 +270,23 @@ class Resolver {
     return P(std::move(e));
   }
 
+  // Indices and one-dimensional (column) vectors take part in arithmetic as scalars: in 1-D, x_t is a number.
   ExprPtr as_scalar(const ExprPtr& e) const {
-    if (e->type != Type::index) return e;
+    const bool one = e->type == Type::vector && e->dim == 1 && e->text != "row";
+    if (e->type != Type::index && !one) return e;
     Expr c = *e;
     c.type = Type::scalar;
     return P(std::move(c));
+  }
+  // A point of the data space: a scalar is a point in 1-D.
+  ExprPtr as_point(const ExprPtr& e) const {
+    if (e->type == Type::scalar && ctx_.dim == 1) {
+      Expr c = *e;
+      c.type = Type::vector;
+      c.dim = 1;
+      return P(std::move(c));
+    }
+    return e;
   }
 
   // ---------- indices: integers built from t, T, d, bound summation indices and numbers
@@ -306,6 +323,14 @@ class Resolver {
           e.pos = n.begin;
           return P(std::move(e));
         }
+        if (auto it = ctx_.grid.find(symbol_name(n)); it != ctx_.grid.end() && it->second.rows == 0) {
+          Expr e;
+          e.op = Op::data;
+          e.type = Type::index;
+          e.text = "grid:" + it->second.key;
+          e.pos = n.begin;
+          return P(std::move(e));
+        }
         if (auto it = ctx_.defines.find(symbol_name(n)); it != ctx_.defines.end() && it->second.kind == Definition::Kind::value &&
                                                           it->second.rows == 0) {
           const double v = it->second.values[0];
@@ -335,6 +360,7 @@ class Resolver {
         if (n.sub || n.sup || !n.sym.accents.empty() || !n.sym.style.empty()) return false;
         for (const auto& iv : indices_)
           if (iv.name == n.sym.base) return true;
+        if (auto it = ctx_.grid.find(symbol_name(n)); it != ctx_.grid.end() && it->second.rows == 0) return true;
         return n.sym.base == "t" || n.sym.base == "T" || n.sym.base == "s";
       }
       case Kind::add:
@@ -480,6 +506,7 @@ class Resolver {
 
   ExprPtr power(const Node& n, ExprPtr base, const Node& expo) {
     check_numeric(n, base);
+    if (base->type == Type::vector && base->dim == 1 && !is_symbol(expo, "T")) base = as_scalar(base);
     if (base->type == Type::matrix) {
       if (expo.kind == Kind::neg && expo.args[0]->kind == Kind::number && expo.args[0]->text == "1")
         return make(Op::inverse, Type::matrix, base->dim, {base}, n);
@@ -504,6 +531,39 @@ class Resolver {
     return make(Op::pow, Type::scalar, 1, {base, e}, n);
   }
 
+  ExprPtr split_log(const ExprPtr& a, const Node& n) const {
+    std::vector<ExprPtr> num, den, up, down;
+    std::function<void(const ExprPtr&, bool)> factors = [&](const ExprPtr& e, bool inv) {
+      if (e->type == Type::scalar && e->op == Op::mul && e->args[0]->type == Type::scalar && e->args[1]->type == Type::scalar) {
+        factors(e->args[0], inv);
+        factors(e->args[1], inv);
+      } else if (e->type == Type::scalar && e->op == Op::div) {
+        factors(e->args[0], inv);
+        factors(e->args[1], !inv);
+      } else if (e->op == Op::exp) {
+        (inv ? down : up).push_back(e->args[0]);
+      } else {
+        (inv ? den : num).push_back(e);
+      }
+    };
+    factors(a, false);
+    if (up.empty() && down.empty()) return make(Op::log, Type::scalar, 1, {a}, n);
+    auto product = [&](const std::vector<ExprPtr>& v) {
+      ExprPtr p = v[0];
+      for (std::size_t i = 1; i < v.size(); ++i) p = make(Op::mul, Type::scalar, 1, {p, v[i]}, n);
+      return p;
+    };
+    ExprPtr out;
+    if (!num.empty() || !den.empty()) {
+      ExprPtr arg = num.empty() ? number(1) : product(num);
+      if (!den.empty()) arg = make(Op::div, Type::scalar, 1, {arg, product(den)}, n);
+      out = make(Op::log, Type::scalar, 1, {arg}, n);
+    }
+    for (const auto& u : up) out = out ? make(Op::add, Type::scalar, 1, {out, u}, n) : u;
+    for (const auto& v : down) out = out ? make(Op::sub, Type::scalar, 1, {out, v}, n) : make(Op::neg, Type::scalar, 1, {v}, n);
+    return out;
+  }
+
   ExprPtr function(const Node& n) {
     const std::string& f = n.text;
     if (f == "root") {
@@ -516,8 +576,9 @@ class Resolver {
     a = as_scalar(a);
     if (f == "log" || f == "exp" || f == "sqrt") {
       if (a->type != Type::scalar) fail(n, "\\" + f + " of " + describe(a) + " (it needs a scalar)");
-      // log of a density written out: log q(x) -> the log-density itself (no exp/log round trip, no underflow).
-      if (f == "log" && a->op == Op::exp) return a->args[0];
+      // log of a density written out: log q(x) -> the log-density itself (no exp/log round trip, no underflow), and
+      // log(A e^u / (B e^v)) -> log(A / B) + u - v: exact, since e^u > 0, and finite where A e^u underflows.
+      if (f == "log") return split_log(a, n);
       return make(f == "log" ? Op::log : f == "exp" ? Op::exp : Op::sqrt, Type::scalar, 1, {a}, n);
     }
     if (f == "det") {
@@ -578,6 +639,8 @@ class Resolver {
   }
 
   const Definition* find_definition(const Node& n, NodePtr* index_arg) const {
+    if (n.sup)
+      if (auto it = ctx_.defines.find(symbol_name(n) + "^" + to_latex(*n.sup)); it != ctx_.defines.end()) return &it->second;
     Node bare = n;
     bare.sup.reset();
     const std::string key = symbol_name(bare);
@@ -635,7 +698,7 @@ class Resolver {
         else v = make(Op::sqrt, Type::scalar, 1, {v}, n);
       }
     }
-    if (n.sup && !sup_used) return power(n, v, *n.sup);
+    if (n.sup && !sup_used && !(d && d->key.find('^') != std::string::npos)) return power(n, v, *n.sup);
     return v;
   }
 
@@ -668,7 +731,8 @@ class Resolver {
       }
       Node c = *p;
       for (auto& a : c.args) a = go(a);
-      c.sub = go(c.sub);
+      // A subscript that is a word (p_{data}) is a label: its letters are not the parameters.
+      if (!(c.sub && word_of(*c.sub).size() > 1)) c.sub = go(c.sub);
       c.sup = go(c.sup);
       return std::make_shared<const Node>(c);
     };
@@ -678,7 +742,9 @@ class Resolver {
   // ---------- the vocabulary
   ExprPtr sched(const std::string& what, ExprPtr step, const Node& n) const {
     if (!ctx_.schedule) fail(n, "'" + frag(n) + "' needs a [schedule] in the case");
-    return make(Op::schedule, Type::scalar, 1, {std::move(step)}, n, what);
+    Expr e = *make(Op::schedule, Type::scalar, 1, {std::move(step)}, n, what);
+    e.latex = frag(n);
+    return P(std::move(e));
   }
   ExprPtr rv(const std::string& what, ExprPtr step, const Node& n) const {
     if (!ctx_.mixture && (what == "x")) fail(n, "'" + frag(n) + "' needs a [mixture] (the data distribution) in the case");
@@ -765,7 +831,10 @@ class Resolver {
     {
       Node bare = f;
       bare.sup.reset();
-      if (auto it = ctx_.defines.find(symbol_name(bare)); it != ctx_.defines.end() && it->second.kind == Definition::Kind::function) {
+      auto it = f.sup ? ctx_.defines.find(symbol_name(f) + "^" + to_latex(*f.sup)) : ctx_.defines.end();
+      const bool labelled = it != ctx_.defines.end() && it->second.kind == Definition::Kind::function;
+      if (!labelled) it = ctx_.defines.find(symbol_name(bare));
+      if (it != ctx_.defines.end() && it->second.kind == Definition::Kind::function) {
         const Definition& d = it->second;
         for (const auto& s : n.seps)
           if (s != ",") fail(n, "a function's arguments are separated by commas");
@@ -788,11 +857,39 @@ class Resolver {
           if (e.origin().empty()) e.set_origin(d.origin);
           throw;
         }
-        return f.sup ? power(f, v, *f.sup) : v;
+        return f.sup && !labelled ? power(f, v, *f.sup) : v;
       }
     }
     const std::string w = word_of(f);
     const std::string sub_word = f.sub ? word_of(*f.sub) : "";
+    // Var[x_0 | x_t], Var[x_{t-1} | x_t]: the exact posterior covariance (a matrix; a number in one dimension).
+    if (f.sym.style == "rm" && (f.sym.base == "Var" || f.sym.base == "Cov") && !f.sub) {
+      if (args.size() != 2 || n.seps.size() != 1 || n.seps[0] != "|")
+        fail(n, "\\mathrm{Var}[f \\mid x_t] takes one variable and its conditioning (only conditional variances are exact)");
+      NodePtr ti = step_of_x(*args[0]), si = step_of_x(*args[1]);
+      if (!ti || !si) fail(n, "\\mathrm{Var}[x_s \\mid x_t] is known for x_0 or x_{t-1} given x_t");
+      ExprPtr i = index(*ti), s = index(*si), at = as_point(value(*args[1]));
+      std::string what;
+      if (index_is(i, 0)) what = "x0";
+      else if (index_comparable(i, s) && index_offset(s, i) == 1) what = "xprev";
+      else fail(n, "\\mathrm{Var}[x_s \\mid x_t] is known for x_0 or x_{t-1} given x_t");
+      if (!ctx_.mixture || !ctx_.schedule) fail(n, "the exact posterior needs a [mixture] and a [schedule]");
+      Expr e;
+      e.op = Op::post_cov;
+      e.type = ctx_.dim == 1 ? Type::scalar : Type::matrix;
+      e.dim = ctx_.dim;
+      e.text = what;
+      e.args = {s, at};
+      e.pos = n.begin;
+      return P(std::move(e));
+    }
+    // \epsilon^*(x, s): the exact noise predictor E[eps_s | x_s = x].
+    if ((core_name(f) == "epsilon*" || core_name(f) == "varepsilon*") && !f.sub) {
+      if (args.size() != 2) fail(n, "\\epsilon^*(x, s) takes a point and a step");
+      ExprPtr a = as_point(value(*args[0]));
+      if (a->type != Type::vector || a->dim != ctx_.dim) fail(*args[0], "\\epsilon^*'s first argument must be a point of dimension " + std::to_string(ctx_.dim));
+      return post_mean("eps", index(*args[1]), a, n);
+    }
     // \operatorname{tr}(A), \mathrm{det}(A): the named functions written as words.
     if (f.sym.style == "rm" && !f.sub && (f.sym.base == "tr" || f.sym.base == "det" || f.sym.base == "log" || f.sym.base == "exp")) {
       if (args.size() != 1 || !n.seps.empty()) fail(n, "\\" + f.sym.base + " takes one argument");
@@ -894,7 +991,7 @@ class Resolver {
     for (const auto& g : given) {
       NodePtr gi = step_of_x(*g);
       if (!gi) fail(*g, "a named density conditions on x at some step (x_t, x_0)");
-      cond.push_back({index(*gi), value(*g)});
+      cond.push_back({index(*gi), as_point(value(*g))});
     }
     auto is_prev = [&](const ExprPtr& a, const ExprPtr& b) { return index_offset(b, a) == 1; };  // a = b - 1
     auto is_zero = [&](const ExprPtr& a) { return index_is(a, 0); };
@@ -1031,6 +1128,8 @@ class Resolver {
   // Bayes' rule for x_{s-1} given x_s = a and x_0 = b (prior N(sqrt(abar_{s-1}) b, (1 - abar_{s-1}) I), observation
   // x_s = sqrt(alpha_s) x_{s-1} + sqrt(beta_s) n): the Kalman gain and variance, not the notes' closed form.
   ExprPtr posterior_step_mean(ExprPtr s, ExprPtr a, ExprPtr b, const Node& n) const {
+    a = as_point(a);
+    b = as_point(b);
     if (a->type != Type::vector || b->type != Type::vector) fail(n, "\\tilde\\mu_t(x_t, x_0) takes two vectors");
     ExprPtr prior_mean = make(Op::mul, Type::vector, ctx_.dim, {make(Op::sqrt, Type::scalar, 1, {sched("alpha_bar", prev(s), n)}, n), b}, n);
     ExprPtr gain = sched("gain", s, n);
@@ -1163,7 +1262,7 @@ class Resolver {
     const bool x0hat = (c == "hat x") && f.sub && ((f.sub->kind == Kind::number && f.sub->text == "0") || theta);
     if (!(theta && (c == "epsilon" || c == "varepsilon" || c == "mu" || c == "s")) && !x0hat) return nullptr;
     if (args.size() != 2) fail(n, "'" + symbol_name(f) + "' takes two arguments, (x_t, t)");
-    ExprPtr a = value(*args[0]);
+    ExprPtr a = as_point(value(*args[0]));
     ExprPtr s = index(*args[1]);
     if (a->type != Type::vector || a->dim != ctx_.dim) fail(*args[0], "the model's first argument must be a point (a vector of dimension " + std::to_string(ctx_.dim) + ")");
     if (c == "mu") return model_mean(s, a, n);
@@ -1256,7 +1355,7 @@ class Resolver {
   ExprPtr density_value(const Node& n, const Node& f, const std::vector<NodePtr>& args) {
     // A user-defined law symbol (q = \mathcal N(...)) used as q(x).
     DistPtr d = named_law(n, f, args, n.seps);
-    ExprPtr at = value(*args[0]);
+    ExprPtr at = as_point(value(*args[0]));
     ExprPtr v = density_of(d, at, n);
     return f.sup ? power(f, v, *f.sup) : v;
   }
@@ -1351,12 +1450,13 @@ class Resolver {
       if (n.args.size() != 2) fail(n, "conditioning on several variables is not supported");
       NodePtr si = step_of_x(*n.args[1]);
       if (!si) fail(*n.args[1], "an expectation conditions on x at some step (E[f | x_t])");
-      ExprPtr s = index(*si), at = value(*n.args[1]);
+      ExprPtr s = index(*si), at = as_point(value(*n.args[1]));
       return conditional(n, body, s, at);
     }
     if (!body->random && !body->mc && laws.empty()) return body;  // E of a constant
     Expr e;
     e.op = Op::expect;
+    e.text = "all";
     e.type = body->type;
     e.dim = body->dim;
     e.args = {body};
@@ -1374,6 +1474,7 @@ class Resolver {
       if (!e->random) return 0;
       switch (e->op) {
         case Op::random:
+          if (e->text == "x" && index_comparable(e->args[0], s) && index_offset(s, e->args[0]) == 1) return 1;  // x_{s-1}
           if (e->text == "x" && (index_is(e->args[0], 0) || index_offset(e->args[0], s) == 0)) return index_is(e->args[0], 0) ? 1 : 0;
           if (e->text == "eps" && index_offset(e->args[0], s) == 0 && index_comparable(e->args[0], s)) return 1;
           return 99;
@@ -1394,6 +1495,9 @@ class Resolver {
       if (e->op == Op::random) {
         if (e->text == "x" && index_is(e->args[0], 0)) return post_mean("x0", s, at, n);
         if (e->text == "eps") return post_mean("eps", s, at, n);
+        // x_{s-1} given x_s and x_0 has mean mu_tilde_s(x_s, x_0), affine in x_0.
+        if (e->text == "x" && index_comparable(e->args[0], s) && index_offset(s, e->args[0]) == 1)
+          return posterior_step_mean(s, at, post_mean("x0", s, at, n), n);
         if (e->text == "x") return at;
       }
       Expr c = *e;

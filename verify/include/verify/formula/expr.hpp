@@ -35,6 +35,7 @@ enum class Op {
   log_density,  // log of dists[0]'s density at args[0]
   score,        // gradient of log dists[0] with respect to its variable, at args[0]
   post_mean,    // E[text | x_step = at] exactly: text "x0" | "eps"; args[0] = step, args[1] = at (the value of x_step)
+  post_cov,     // Cov[text | x_step = at] exactly (a matrix): text "x0" | "xprev" (x_{step-1}); args as post_mean
   // aggregation
   sum, prod,    // over the bound index `id` from args[0] to args[1] of args[2]
   expect,       // E over the bound variables (ids in `bound_ids`, laws in `dists`) of args[0]
