@@ -490,7 +490,6 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
       for (const ExprPtr& side : {rel.lhs, rel.rhs}) {
         std::function<void(const Expr&)> go = [&](const Expr& e) {
           if (e.op == Op::index_var && e.text == "t" && e.id < 0) uses_t = true;
-          if (e.op == Op::random && (e.text == "eps" || e.text == "x")) uses_t = uses_t || e.text == "eps";
           for (const auto& a : e.args)
             if (a) go(*a);
           for (const auto& d : e.dists)

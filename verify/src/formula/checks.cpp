@@ -180,6 +180,18 @@ class CaseRunner {
     // What each form depends on among the grid's dimensions: a form is checked once per distinct combination of the
     // values it uses (a grid over a, b, lambda does not repeat a form that uses none of them).
     uses_.resize(fc_.forms.size());
+    model_dependent_.assign(fc_.forms.size(), false);
+    for (std::size_t f = 0; f < fc_.forms.size(); ++f)
+      for (std::size_t m = 1; m < fc_.models.size(); ++m) {
+        const Relation& a = fc_.models[m].relations[f];
+        const Relation& b = fc_.models[0].relations[f];
+        bool uses_sigma2 = false;
+        for (const ExprPtr& e : {a.lhs, a.rhs})
+          visit(*e, [&](const Expr& x) { uses_sigma2 = uses_sigma2 || (x.op == Op::schedule && x.text == "sigma2") || !x.dists.empty(); });
+        if (canonical(*a.lhs) != canonical(*b.lhs) || canonical(*a.rhs) != canonical(*b.rhs) ||
+            (uses_sigma2 && fc_.models[m].context.sigma2 != fc_.models[0].context.sigma2))
+          model_dependent_[f] = true;
+      }
     for (std::size_t f = 0; f < fc_.forms.size(); ++f)
       for (const auto& m : fc_.models)
         for (const ExprPtr& side : {m.relations[f].lhs, m.relations[f].rhs})
@@ -234,6 +246,7 @@ class CaseRunner {
   const MonteCarlo& mc_;
 
   std::vector<std::set<std::string>> uses_;
+  std::vector<bool> model_dependent_;  // does the form mean something else under another model?
 
   // The values of grid point g that form f uses, as a key and as a label ("t=10, x_t=0.5").
   std::string point_key(std::size_t f, const GridPoint& g) const { return label_for(f, g) + "|"; }
@@ -594,10 +607,11 @@ class CaseRunner {
           out.push_back(const_check(f, m, g, worlds, fps, mres));
           continue;
         }
+        if (m > 0 && !model_dependent_[f]) continue;  // the same formula under every model: checked once
         Check ch;
         ch.form = form.name;
         ch.label = label_for(f, g);
-        if (!model_suffix(m).empty()) ch.label += (ch.label.empty() ? "" : ", ") + model_suffix(m);
+        if (model_dependent_[f] && !model_suffix(m).empty()) ch.label += (ch.label.empty() ? "" : ", ") + model_suffix(m);
         ch.quantity = quantity(form);
         ch.kind = test_kind(r.op);
         if (r.op == "approx") {

@@ -11,6 +11,7 @@ namespace verify::formula {
 
 template <class T>
 const MixtureT<T>& World<T>::marginal(long s) const {
+  std::lock_guard<std::mutex> g(lock);
   auto it = marginals.find(s);
   if (it != marginals.end()) return *it->second;
   using std::sqrt;
@@ -20,6 +21,7 @@ const MixtureT<T>& World<T>::marginal(long s) const {
 }
 template <class T>
 const PosteriorT<T>& World<T>::posterior(long s) const {
+  std::lock_guard<std::mutex> g(lock);
   auto it = posteriors.find(s);
   if (it != posteriors.end()) return *it->second;
   using std::sqrt;
@@ -30,12 +32,16 @@ const PosteriorT<T>& World<T>::posterior(long s) const {
 }
 template <class T>
 const PosteriorT<T>& World<T>::reverse(long s) const {
+  std::unique_lock<std::mutex> g(lock);
   auto it = reverses.find(s);
   if (it != reverses.end()) return *it->second;
   using std::sqrt;
   const T b = schedule.get("beta", s);
+  g.unlock();
   const MixtureT<T>& prev = s - 1 == 0 ? data : marginal(s - 1);
   auto p = std::make_shared<PosteriorT<T>>(prev, sqrt(T(1) - b), b);
+  g.lock();
+  if (auto again = reverses.find(s); again != reverses.end()) return *again->second;
   return *(reverses[s] = p);
 }
 

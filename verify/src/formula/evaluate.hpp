@@ -6,6 +6,7 @@
 // be replayed exactly in 50 digits from its stored double inputs.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -78,7 +79,8 @@ struct World {
   MixtureT<T> data;
   std::vector<T> pinned_xt, pinned_x0;
   std::map<std::string, std::vector<T>> grid;  // grid values by name ("grid:\\mu")
-  // Caches by step, filled on first use.
+  // Caches by step, filled on first use (by any of the engine's threads: hence the lock).
+  mutable std::mutex lock;
   mutable std::map<long, std::shared_ptr<MixtureT<T>>> marginals;
   mutable std::map<long, std::shared_ptr<PosteriorT<T>>> posteriors;  // x_0 | x_s
   mutable std::map<long, std::shared_ptr<PosteriorT<T>>> reverses;    // x_{s-1} | x_s
