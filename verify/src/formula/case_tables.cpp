@@ -148,6 +148,33 @@ Definition definition_of(const Reader& r, const std::string& key_text, const tom
     }
     if (d.body->kind == Kind::relation) r.fail(key, "a definition is an expression, not a relation");
     if (d.kind != Definition::Kind::function) d.kind = Definition::Kind::expression;
+    make_generic_if_used(d);
+    return d;
+  }
+  if (auto t = n.as_table()) {
+    // A sequence: y_k = step (in terms of y_{k+1} or y_{k-1}), starting from y_{from} = start.
+    if (d.kind == Definition::Kind::function || d.squared || d.sub_symbol.empty())
+      r.fail(key, "a sequence is defined on a symbol with its index, e.g. [define.'y_k'] with from, start and step");
+    for (const auto& [k, v] : *t)
+      if (k.str() != "from" && k.str() != "start" && k.str() != "step")
+        r.fail(key + "." + std::string(k.str()), "unknown key; a sequence takes from, start and step");
+    auto part = [&](const char* name) {
+      const toml::node* x = t->get(name);
+      if (!x || !x->is_string()) r.fail(key + "." + name, "missing (a LaTeX string)");
+      const std::string text = x->as_string()->get();
+      try {
+        NodePtr p = parse_formula(text, macros);
+        if (p->kind == Kind::relation) r.fail(key + "." + name, "an expression, not a relation");
+        return p;
+      } catch (const LatexError& e) {
+        r.latex_fail(r.where(*x, key + "." + name, text), e);
+      }
+    };
+    d.kind = Definition::Kind::recurrence;
+    d.from = part("from");
+    d.start = part("start");
+    d.body = part("step");
+    make_generic_if_used(d);
     return d;
   }
   r.fail(key, "expected a number, an array (vector or matrix) or a LaTeX string");
@@ -197,6 +224,10 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
       if (skip.count(key_text)) continue;
       const std::string key = prefix + "'" + key_text + "'";
       if (auto sv = v.as_string()) fc->wheres[key] = r.where(v, key, sv->get());
+      if (auto tv = v.as_table())
+        for (const char* part : {"from", "start", "step"})
+          if (const toml::node* st = tv->get(part); st && st->is_string())
+            fc->wheres[key + "." + part] = r.where(*st, key + "." + part, st->as_string()->get());
       Definition d = definition_of(r, key_text, v, key, macros);
       if (d.kind == Definition::Kind::value && d.rows > 0) {
         if (ctx.dim == 0) ctx.dim = d.rows;

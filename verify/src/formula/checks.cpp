@@ -43,6 +43,9 @@ void visit(const Expr& e, F&& f) {
   for (const auto& d : e.dists)
     for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
       if (p) visit(*p, f);
+  if (e.rec && e.op == Op::recurrence)
+    for (const ExprPtr& p : {e.rec->from, e.rec->start, e.rec->step})
+      if (p) visit(*p, f);
 }
 
 bool contains(const Expr& e, Op op) {
@@ -102,6 +105,7 @@ std::pair<int, int> slot_size(const Dist& d) {
     case Dist::Kind::marginal:
     case Dist::Kind::posterior_x0:
     case Dist::Kind::reverse: return {1, d.dim};
+    case Dist::Kind::diffused: return {1, 2 * d.dim};
   }
   return {0, d.dim};
 }
@@ -295,7 +299,14 @@ class CaseRunner {
 
   void plan_expr(const Expr& e, Evaluator<double>& ev, PlanInfo& pi, bool extra, long T) {
     visit(e, [&](const Expr& x) {
+      if (x.op == Op::recurrence) {
+        bool fresh = false;  // does a step draw a fresh z?
+        visit(*x.rec->step, [&](const Expr& y) { fresh = fresh || (y.op == Op::random && y.text == "zk"); });
+        const long from = safe_index(ev, *x.rec->from), target = safe_index(ev, *x.args[0]);
+        if (fresh) pi.plan.zsteps = static_cast<int>(std::max<long>({pi.plan.zsteps, from + 1, target + 1}));
+      }
       if (x.op == Op::random) {
+        if (x.text == "zk") return;
         if (x.text == "z") {
           pi.plan.z = true;
           return;
@@ -389,6 +400,7 @@ class CaseRunner {
       if (plan.x0) main_off += 1 + plan.dim;
       main_off += plan.chain ? plan.chain_steps * plan.dim : (plan.eps ? plan.dim : 0) + (plan.xprev ? plan.dim : 0);
       if (plan.z) main_off += plan.dim;
+      main_off += plan.zsteps * plan.dim;
       std::vector<int> slot_offset(slots.size());
       for (std::size_t s = 0; s < slots.size(); ++s) {
         int& o = slots[s].extra ? extra_off : main_off;
@@ -492,6 +504,7 @@ class CaseRunner {
           for (int i = 0; i < nn; ++i) dst[p++] = rng.normal();
           if (plan.z)
             for (int i = 0; i < plan.dim; ++i) dst[p++] = rng.normal();
+          for (int i = 0; i < plan.zsteps * plan.dim; ++i) dst[p++] = rng.normal();
           for (const auto& b : slots) {
             if (b.extra) continue;
             for (int i = 0; i < b.uniforms; ++i) dst[p++] = rng.uniform();

@@ -45,6 +45,17 @@ const PosteriorT<T>& World<T>::reverse(long s) const {
   return *(reverses[s] = p);
 }
 
+template <class T>
+const MixtureT<T>& World<T>::diffused_law(const T& a, const T& r) const {
+  std::lock_guard<std::mutex> g(lock);
+  auto key = std::make_pair(a, r);
+  auto it = diffused.find(key);
+  if (it != diffused.end()) return *it->second;
+  if (diffused.size() > 4096) diffused.clear();  // a sampler may visit many noise levels; keep the cache bounded
+  auto m = std::make_shared<MixtureT<T>>(data.diffused(a, r));
+  return *(diffused[key] = m);
+}
+
 namespace {
 
 template <class T>
@@ -304,6 +315,55 @@ Val<T> Evaluator<T>::zv() {
 }
 
 template <class T>
+Val<T> Evaluator<T>::zstep(long k) {
+  const int d = plan_.dim;
+  if (k < 0 || k >= plan_.zsteps) throw std::out_of_range("step " + std::to_string(k) + " of a sequence has no noise planned");
+  int off = offset_after_x0();
+  if (plan_.chain) off += plan_.chain_steps * d;
+  else off += (plan_.eps ? d : 0) + (plan_.xprev ? d : 0);
+  if (plan_.z) off += d;
+  off += static_cast<int>(k) * d;
+  Val<T> out(lanes_, d);
+  for (int l = 0; l < lanes_; ++l)
+    for (int i = 0; i < d; ++i) out.at(i, l) = main_noise(l, off + i);
+  return out;
+}
+
+// Terms of a recurrence, computed from its start by iterating the step (memoised for the block).
+template <class T>
+Val<T> Evaluator<T>::recurrence(const Expr& e) {
+  const Recurrence& r = *e.rec;
+  const long target = index(*e.args[0]);
+  auto& memo = rec_[&r];
+  if (auto it = memo.find(target); it != memo.end()) return it->second;
+  const long from = index(*r.from);
+  if ((r.direction < 0 && target > from) || (r.direction > 0 && target < from))
+    fail(e, "'" + r.key + "' is defined from index " + std::to_string(from) + (r.direction < 0 ? " down" : " up") +
+                ", not at " + std::to_string(target));
+  if (std::abs(target - from) > 1'000'000) fail(e, "a sequence of more than 10^6 steps");
+  if (!memo.count(from)) memo[from] = eval(*r.start);
+  long k = from;
+  // The last term already computed on the way to the target.
+  for (long j = target; j != from; j -= r.direction)
+    if (memo.count(j)) {
+      k = j;
+      break;
+    }
+  while (k != target) {
+    const long next = k + r.direction;
+    const Val<T>& prev = memo.at(k);
+    indices_[r.index_id] = next;
+    prev_.push_back(&prev);
+    Val<T> v = eval(*r.step);
+    prev_.pop_back();
+    indices_.erase(r.index_id);
+    memo[next] = std::move(v);
+    k = next;
+  }
+  return memo.at(target);
+}
+
+template <class T>
 const Val<T>& Evaluator<T>::x_at(long s) {
   if (s == 0) x0();
   else if (s == w_.t) xt();
@@ -359,6 +419,18 @@ Val<T> Evaluator<T>::sample(const Dist& d, int id) {
         for (int i = 0; i < dim; ++i) n[static_cast<std::size_t>(i)] = nz(l, 1 + i);
         mix.sample(nz(l, 0), n.data(), x.data());
         for (int i = 0; i < dim; ++i) out.at(i, l) = x[static_cast<std::size_t>(i)];
+      }
+      return out;
+    }
+    case Dist::Kind::diffused: {
+      // a x_0 + sqrt(r) n: x_0 from the mixture (1 uniform, d normals), n from the next d normals.
+      const Val<T> a = eval(*d.mean), r = eval(*d.cov);
+      for (int l = 0; l < lanes_; ++l) {
+        for (int i = 0; i < dim; ++i) n[static_cast<std::size_t>(i)] = nz(l, 1 + i);
+        w_.data.sample(nz(l, 0), n.data(), x.data());
+        const T av = a.at(0, l), rv = r.at(0, l);
+        if (!(rv > 0)) fail(*d.cov, "the added noise variance " + num(rv) + " is not positive");
+        for (int i = 0; i < dim; ++i) out.at(i, l) = av * x[static_cast<std::size_t>(i)] + sqrt(rv) * nz(l, 1 + dim + i);
       }
       return out;
     }
@@ -422,6 +494,21 @@ Val<T> Evaluator<T>::log_density(const Dist& d, const Val<T>& at) {
       }
       return out;
     }
+    case Dist::Kind::diffused: {
+      const Val<T> a = eval(*d.mean), r = eval(*d.cov);
+      const MixtureT<T>* mixp = nullptr;
+      const int L = std::max({lanes, a.lanes, r.lanes});
+      Val<T> out(L, 1);
+      for (int l = 0; l < L; ++l) {
+        const T rv = r.at(0, l);
+        if (!(rv > 0)) fail(*d.cov, "the added noise variance " + num(rv) + " is not positive");
+        if (!mixp || a.lanes > 1 || r.lanes > 1) mixp = &w_.diffused_law(a.at(0, l), rv);
+        const MixtureT<T>& mix = *mixp;
+        for (int i = 0; i < dim; ++i) x[static_cast<std::size_t>(i)] = at.at(i, l);
+        out.at(0, l) = mix.log_density(x.data());
+      }
+      return out;
+    }
     case Dist::Kind::data:
     case Dist::Kind::marginal: {
       const long s = d.kind == Dist::Kind::data ? 0 : index(*d.step);
@@ -472,6 +559,22 @@ Val<T> Evaluator<T>::score(const Dist& d, const Val<T>& at) {
           const T v = c.at(0, l);
           for (int i = 0; i < dim; ++i) out.at(i, l) = -(at.at(i, l) - m.at(m.width == 1 ? 0 : i, l)) / v;
         }
+      }
+      return out;
+    }
+    case Dist::Kind::diffused: {
+      const Val<T> a = eval(*d.mean), r = eval(*d.cov);
+      const MixtureT<T>* mixp = nullptr;
+      const int L = std::max({at.lanes, a.lanes, r.lanes});
+      Val<T> out(L, dim);
+      for (int l = 0; l < L; ++l) {
+        const T rv = r.at(0, l);
+        if (!(rv > 0)) fail(*d.cov, "the added noise variance " + num(rv) + " is not positive");
+        if (!mixp || a.lanes > 1 || r.lanes > 1) mixp = &w_.diffused_law(a.at(0, l), rv);
+        const MixtureT<T>& mix = *mixp;
+        for (int i = 0; i < dim; ++i) x[static_cast<std::size_t>(i)] = at.at(i, l);
+        mix.score(x.data(), o.data());
+        for (int i = 0; i < dim; ++i) out.at(i, l) = o[static_cast<std::size_t>(i)];
       }
       return out;
     }
@@ -593,6 +696,13 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
     }
     case Op::random: {
       if (e.text == "z") return zv();
+      if (e.text == "zk") {
+        try {
+          return zstep(index(*e.args[0]));
+        } catch (const std::out_of_range& ex) {
+          fail(e, ex.what());
+        }
+      }
       const long s = index(*e.args[0]);
       try {
         if (e.text == "x") {
@@ -810,6 +920,10 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
       return v;
     }
     case Op::integral: return integral(e);
+    case Op::recurrence: return recurrence(e);
+    case Op::rec_prev:
+      if (prev_.empty()) fail(e, "internal: a neighbour outside a step");
+      return *prev_.back();
     case Op::const_term: fail(e, "internal: a constant term reached the evaluator");
   }
   fail(e, "internal: unknown operation");

@@ -48,6 +48,7 @@ struct Plan {
   bool chain = false;     // x_s for steps other than 0, t, t-1 (or W_s): simulate the forward chain
   int chain_steps = 0;    // steps simulated in chain mode (x_1 .. x_chain_steps)
   bool x0 = false, eps = false, xprev = false, z = false;
+  int zsteps = 0;  // fresh normals z for the steps k = 0 .. zsteps - 1 of recurrences (d each), after z
   bool pin_xt = false, pin_x0 = false;  // x_t or x_0 fixed by the grid
   struct Bound {
     int id;
@@ -84,9 +85,11 @@ struct World {
   mutable std::map<long, std::shared_ptr<MixtureT<T>>> marginals;
   mutable std::map<long, std::shared_ptr<PosteriorT<T>>> posteriors;  // x_0 | x_s
   mutable std::map<long, std::shared_ptr<PosteriorT<T>>> reverses;    // x_{s-1} | x_s
+  mutable std::map<std::pair<T, T>, std::shared_ptr<MixtureT<T>>> diffused;  // a x_0 + N(0, r I), by (a, r)
   const MixtureT<T>& marginal(long s) const;
   const PosteriorT<T>& posterior(long s) const;
   const PosteriorT<T>& reverse(long s) const;
+  const MixtureT<T>& diffused_law(const T& a, const T& r) const;
 };
 
 template <class T>
@@ -117,6 +120,10 @@ class Evaluator {
   int in_integral_ = 0;
   Val<T> eps_, z_;
   std::map<long, Val<T>> chain_;          // chain-mode x_s
+  std::map<const Recurrence*, std::map<long, Val<T>>> rec_;  // computed terms of each recurrence
+  std::vector<const Val<T>*> prev_;       // the neighbour inside the step being evaluated
+  Val<T> zstep(long k);
+  Val<T> recurrence(const Expr& e);
 
   // Per-lane noise access: the k-th number of the variable's slot.
   T main_noise(int lane, int offset) const { return T(noise_.main[static_cast<std::size_t>(lane * noise_.main_per_lane + offset)]); }

@@ -46,6 +46,8 @@ const char* op_name(Op op) {
     case Op::expect: return "E";
     case Op::integral: return "int";
     case Op::const_term: return "const";
+    case Op::recurrence: return "rec";
+    case Op::rec_prev: return "prev";
   }
   return "?";
 }
@@ -68,6 +70,7 @@ struct Printer {
     if (e.op == Op::bound || e.op == Op::integral || e.op == Op::sum || e.op == Op::prod || (e.op == Op::index_var && e.id >= 0))
       os << " #" << rename(e.id);
     for (int id : e.bound_ids) os << " #" << rename(id);
+    if (e.rec) os << " {" << e.rec->key << "}";
     for (const auto& d : e.dists) {
       os << ' ';
       dist(*d, os);

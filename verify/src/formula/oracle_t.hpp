@@ -92,6 +92,22 @@ class ScheduleT {
   std::vector<T> beta_, ab_;
 };
 
+// A small work buffer on the stack (heap only when large): the oracle is called per lane in the hot loops.
+template <class T>
+class Scratch {
+ public:
+  explicit Scratch(std::size_t n) : n_(n) {
+    if (n > kStack) heap_.resize(n);
+  }
+  T* data() { return n_ > kStack ? heap_.data() : stack_; }
+
+ private:
+  static constexpr std::size_t kStack = 32;
+  std::size_t n_;
+  T stack_[kStack];
+  std::vector<T> heap_;
+};
+
 template <class T>
 struct GaussT {
   VecT<T> mean;
@@ -126,7 +142,8 @@ struct GaussT {
   // -cov^{-1} (x - m)
   void score(const T* x, T* out) const {
     const Eigen::Index d = mean.size();
-    VecT<T> a(d);
+    Scratch<T> buf(static_cast<std::size_t>(d));
+    T* a = buf.data();
     for (Eigen::Index i = 0; i < d; ++i) {
       T s = T(0);
       for (Eigen::Index j = 0; j <= i; ++j) s += Linv(i, j) * (x[j] - mean[j]);
@@ -190,19 +207,21 @@ class MixtureT {
   T log_density(const T* x) const {
     using std::exp;
     using std::log;
-    std::vector<T> l(comps_.size());
+    Scratch<T> lb(comps_.size());
+    T* l = lb.data();
     T mx = -std::numeric_limits<T>::infinity();
     for (std::size_t k = 0; k < comps_.size(); ++k) {
       l[k] = logw_[k] + comps_[k].log_density(x);
       if (l[k] > mx) mx = l[k];
     }
     T s = T(0);
-    for (const auto& v : l) s += exp(v - mx);
+    for (std::size_t k = 0; k < comps_.size(); ++k) s += exp(l[k] - mx);
     return mx + log(s);
   }
   void responsibilities(const T* x, T* r) const {
     using std::exp;
-    std::vector<T> l(comps_.size());
+    Scratch<T> lb(comps_.size());
+    T* l = lb.data();
     T mx = -std::numeric_limits<T>::infinity();
     for (std::size_t k = 0; k < comps_.size(); ++k) {
       l[k] = logw_[k] + comps_[k].log_density(x);
@@ -214,12 +233,14 @@ class MixtureT {
   }
   void score(const T* x, T* out) const {
     const int d = dim();
-    std::vector<T> r(comps_.size()), g(static_cast<std::size_t>(d));
-    responsibilities(x, r.data());
+    Scratch<T> rb(comps_.size()), gb(static_cast<std::size_t>(d));
+    T* r = rb.data();
+    T* g = gb.data();
+    responsibilities(x, r);
     for (int i = 0; i < d; ++i) out[i] = T(0);
     for (std::size_t k = 0; k < comps_.size(); ++k) {
-      comps_[k].score(x, g.data());
-      for (int i = 0; i < d; ++i) out[i] += r[k] * g[static_cast<std::size_t>(i)];
+      comps_[k].score(x, g);
+      for (int i = 0; i < d; ++i) out[i] += r[k] * g[i];
     }
   }
   // Component by the uniform u (cumulative weights), then mean + L n.

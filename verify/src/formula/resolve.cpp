@@ -53,6 +53,12 @@ ExprPtr P(Expr e) {
         e.random = e.random || p->random;
         e.mc = e.mc || p->mc;
       }
+  if (e.rec && e.op == Op::recurrence)
+    for (const ExprPtr& p : {e.rec->start, e.rec->step})
+      if (p) {
+        e.random = e.random || p->random;
+        e.mc = e.mc || p->mc;
+      }
   // An expectation written \mathbb{E}[...] averages over every random variable of the model: it is a number.
   if (e.op == Op::expect && e.text == "all") e.random = false;
   return std::make_shared<const Expr>(std::move(e));
@@ -109,6 +115,12 @@ std::string word_of(const Node& n) {
     if (!a.empty() && !b.empty() && a.size() + b.size() < 32) return a + b;
   }
   return {};
+}
+
+// A subscript that names rather than indexes: several letters (p_{data}) or upright text (L_{\text{simple}}).
+bool is_label(const Node& n) {
+  if (n.kind == Kind::symbol) return n.sym.style == "rm";
+  return n.kind == Kind::mul && word_of(n).size() > 1;
 }
 
 bool is_symbol(const Node& n, const std::string& base, const std::string& style = "") {
@@ -168,6 +180,13 @@ Definition definition_key(const Node& lhs) {
     d.key = symbol_name(bare) + "^" + to_latex(*sym->sup);
     return d;
   }
+  if (bare.sub && bare.sub->kind == Kind::symbol && !bare.sub->sub && !bare.sub->sup && bare.sub->sym.accents.empty() &&
+      bare.sub->sym.style.empty() && d.kind != Definition::Kind::function) {
+    d.sub_symbol = symbol_name(*bare.sub);
+    Node b2 = bare;
+    b2.sub.reset();
+    d.bare_key = symbol_name(b2);
+  }
   if (bare.sub && bare.sub->kind == Kind::symbol && (bare.sub->sym.base == "t" || bare.sub->sym.base == "s") &&
       bare.sub->sym.style.empty() && d.kind != Definition::Kind::function) {
     d.generic_index = bare.sub->sym.base;
@@ -175,6 +194,23 @@ Definition definition_key(const Node& lhs) {
     d.key = symbol_name(bare) + "_{#}";
   }
   return d;
+}
+
+void make_generic_if_used(Definition& d) {
+  if (!d.generic_index.empty() || d.sub_symbol.empty()) return;
+  bool used = d.kind == Definition::Kind::recurrence;
+  std::function<void(const NodePtr&)> go = [&](const NodePtr& p) {
+    if (!p || used) return;
+    if (p->kind == Kind::symbol && !p->sub && symbol_name(*p) == d.sub_symbol) used = true;
+    for (const auto& a : p->args) go(a);
+    go(p->sub);
+    go(p->sup);
+  };
+  go(d.body);
+  go(d.start);
+  if (!used) return;
+  d.generic_index = d.sub_symbol;
+  d.key = d.bare_key + "_{#}";
 }
 
 namespace {
@@ -456,8 +492,8 @@ class Resolver {
 
   ExprPtr product(const Node& n) {
     if (is_partial_operator(*n.args[0])) fail(n, "partial derivatives are not supported yet: write the derivative out");
-    // e^{x} is exp(x) unless e is defined.
     ExprPtr a = value(*n.args[0]), b = value(*n.args[1]);
+    if (a->type == Type::distribution && b->type == Type::distribution) return convolution(n, a->dists[0], b->dists[0]);
     check_numeric(*n.args[0], a);
     check_numeric(*n.args[1], b);
     if (a->type == Type::index && b->type == Type::index) return make(Op::mul, Type::index, 1, {a, b}, n);
@@ -489,6 +525,33 @@ class Resolver {
     }
     if (a->type == Type::matrix && b->type == Type::matrix) return make(Op::mul, Type::matrix, a->dim, {a, b}, n);
     fail(n, "cannot multiply " + describe(a) + " by " + describe(b));
+  }
+
+  // p_{data} * \mathcal N(0, v): the law of x_0 + N(0, v I) (and of a diffused law plus more noise).
+  ExprPtr convolution(const Node& n, DistPtr a, DistPtr b) const {
+    if (b->kind != Dist::Kind::gaussian) fail(n, "a convolution of laws is supported as (data law) * \\mathcal N(0, v)");
+    bool zero = b->mean->op == Op::data && std::all_of(b->mean->data.begin(), b->mean->data.end(), [](double x) { return x == 0; });
+    if (b->mean->op == Op::number && b->mean->value == 0) zero = true;
+    if (!zero || b->cov->type != Type::scalar) fail(n, "the Gaussian of a convolution must be \\mathcal N(0, v) with a scalar v (or v I)");
+    Dist d;
+    d.kind = Dist::Kind::diffused;
+    d.dim = ctx_.dim;
+    d.latex = frag(n);
+    if (a->kind == Dist::Kind::data) {
+      d.mean = number(1);
+      d.cov = b->cov;
+    } else if (a->kind == Dist::Kind::diffused) {
+      d.mean = a->mean;
+      d.cov = make(Op::add, Type::scalar, 1, {a->cov, b->cov}, n);
+    } else {
+      fail(n, "a convolution of laws is supported for the data law (p_{data} * \\mathcal N(0, v))");
+    }
+    Expr e;
+    e.op = Op::number;
+    e.type = Type::distribution;
+    e.dists = {law(d)};
+    e.pos = n.begin;
+    return P(std::move(e));
   }
 
   ExprPtr quotient(const Node& n) {
@@ -610,6 +673,15 @@ class Resolver {
         ExprPtr v = P(std::move(e));
         return n.sup ? power(n, v, *n.sup) : v;
       }
+    // A summation or sequence index used as a number (\frac{k}{K}).
+    if (!n.sub && n.sym.accents.empty() && n.sym.style.empty())
+      for (auto it = indices_.rbegin(); it != indices_.rend(); ++it)
+        if (it->name == n.sym.base) {
+          Node bare = n;
+          bare.sup.reset();
+          ExprPtr v = as_scalar(index(bare));
+          return n.sup ? power(n, v, *n.sup) : v;
+        }
     // x^t (time as a superscript, note 004 section 2): the superscript is the step.
     if (ctx_.superscript_time && n.sup && !n.sub && n.sym.base == "x" && n.sym.accents.empty()) {
       Node s = n;
@@ -645,7 +717,8 @@ class Resolver {
     bare.sup.reset();
     const std::string key = symbol_name(bare);
     if (auto it = ctx_.defines.find(key); it != ctx_.defines.end()) return &it->second;
-    if (bare.sub) {
+    // A generic definition v_t takes any index or value as its subscript, but not a label (p_{data}).
+    if (bare.sub && !is_label(*bare.sub)) {
       Node nosub = bare;
       nosub.sub.reset();
       if (auto it = ctx_.defines.find(symbol_name(nosub) + "_{#}"); it != ctx_.defines.end()) {
@@ -668,6 +741,37 @@ class Resolver {
     if (!d && !gd) return nullptr;
     const Definition& def = d ? *d : *gd;
     if (def.kind == Definition::Kind::function) fail(n, "'" + def.key + "' is a function: call it with arguments");
+    if (def.kind == Definition::Kind::recurrence) {
+      if (!index_arg) fail(n, "'" + def.key + "' is a sequence: give its index, y_k");
+      ExprPtr i = index(*index_arg);
+      // Inside its own step, y_{k+1} (or y_{k-1}) is the neighbouring value.
+      for (auto it = in_rec_.rbegin(); it != in_rec_.rend(); ++it)
+        if (it->key == def.key) {
+          const long off = index_offset(i, it->k);
+          if (!index_comparable(i, it->k) || (off != 1 && off != -1))
+            fail(n, "a step of '" + def.key + "' may use only its neighbour y_{k+1} or y_{k-1}");
+          if (it->direction == 0) it->direction = off > 0 ? -1 : 1;
+          else if ((off > 0 ? -1 : 1) != it->direction) fail(n, "a step uses both y_{k+1} and y_{k-1}");
+          Expr e;
+          e.op = Op::rec_prev;
+          e.type = it->type;
+          e.dim = it->dim;
+          e.pos = n.begin;
+          e.random = true;
+          return P(std::move(e));
+        }
+      RecurrencePtr rec = recurrence(def, n);
+      Expr e;
+      e.op = Op::recurrence;
+      e.type = rec->type;
+      e.dim = rec->dim;
+      e.rec = rec;
+      e.args = {i};
+      e.pos = n.begin;
+      e.latex = frag(n);
+      ExprPtr v = P(std::move(e));
+      return n.sup ? power(n, v, *n.sup) : v;
+    }
     ExprPtr v;
     bool sup_used = false;
     if (def.kind == Definition::Kind::value) {
@@ -702,6 +806,78 @@ class Resolver {
     return v;
   }
 
+  struct InRec {
+    std::string key;
+    ExprPtr k;
+    Type type;
+    int dim;
+    int direction;
+  };
+  std::vector<InRec> in_rec_;
+  bool in_step_ = false;
+  int step_index_id_ = -1;
+  std::map<std::string, RecurrencePtr> recurrences_;
+
+  ExprPtr rv_step_z(const Node& n) const {
+    Expr k;
+    k.op = Op::index_var;
+    k.type = Type::index;
+    k.id = step_index_id_;
+    k.text = "k";
+    Expr e;
+    e.op = Op::random;
+    e.type = Type::vector;
+    e.dim = ctx_.dim;
+    e.text = "zk";
+    e.args = {P(std::move(k))};
+    e.random = true;
+    e.pos = n.begin;
+    e.latex = "z";
+    return P(std::move(e));
+  }
+
+  // Resolves a recurrence once: its start, and its step with k bound and y_{k+-1} as the neighbour.
+  RecurrencePtr recurrence(const Definition& def, const Node& n) {
+    if (auto it = recurrences_.find(def.key); it != recurrences_.end()) return it->second;
+    auto rec = std::make_shared<Recurrence>();
+    rec->key = def.key;
+    std::string part = ".from";
+    try {
+      rec->from = index(*def.from);
+      part = ".start";
+      rec->start = stamp(value(*def.start), def.origin + part);
+      part = ".step";
+      rec->type = rec->start->type;
+      rec->dim = rec->start->dim;
+      const int id = next_id_++;
+      rec->index_id = id;
+      indices_.push_back({def.generic_index, id});
+      Expr kv;
+      kv.op = Op::index_var;
+      kv.type = Type::index;
+      kv.id = id;
+      kv.text = def.generic_index;
+      in_rec_.push_back({def.key, P(std::move(kv)), rec->type, rec->dim, 0});
+      const bool saved_step = in_step_;
+      const int saved_id = step_index_id_;
+      in_step_ = true;
+      step_index_id_ = id;
+      rec->step = stamp(value(*def.body), def.origin + part);
+      in_step_ = saved_step;
+      step_index_id_ = saved_id;
+      rec->direction = in_rec_.back().direction == 0 ? -1 : in_rec_.back().direction;
+      in_rec_.pop_back();
+      indices_.pop_back();
+    } catch (LatexError& e) {
+      if (e.origin().empty()) e.set_origin(def.origin + part);
+      throw;
+    }
+    if (rec->step->type != rec->type || rec->step->dim != rec->dim)
+      fail(n, "the step of '" + def.key + "' gives " + describe(rec->step) + " but its start is " + describe(rec->start));
+    recurrences_[def.key] = rec;
+    return rec;
+  }
+
   // Replaces symbols (by canonical name, without scripts when the parameter has none) with argument trees.
   NodePtr substitute(const NodePtr& body, const std::vector<std::pair<std::string, NodePtr>>& subs) const {
     std::function<NodePtr(const NodePtr&)> go = [&](const NodePtr& p) -> NodePtr {
@@ -732,7 +908,7 @@ class Resolver {
       Node c = *p;
       for (auto& a : c.args) a = go(a);
       // A subscript that is a word (p_{data}) is a label: its letters are not the parameters.
-      if (!(c.sub && word_of(*c.sub).size() > 1)) c.sub = go(c.sub);
+      if (!(c.sub && is_label(*c.sub))) c.sub = go(c.sub);
       c.sup = go(c.sup);
       return std::make_shared<const Node>(c);
     };
@@ -748,7 +924,8 @@ class Resolver {
   }
   ExprPtr rv(const std::string& what, ExprPtr step, const Node& n) const {
     if (!ctx_.mixture && (what == "x")) fail(n, "'" + frag(n) + "' needs a [mixture] (the data distribution) in the case");
-    if (!ctx_.schedule && step && what != "z") fail(n, "'" + frag(n) + "' needs a [schedule] in the case");
+    if (!ctx_.schedule && step && what != "z" && !(what == "x" && index_is(step, 0)))
+      fail(n, "'" + frag(n) + "' needs a [schedule] in the case");
     Expr e;
     e.op = Op::random;
     e.type = Type::vector;
@@ -792,7 +969,15 @@ class Resolver {
       if (!ctx_.schedule) fail(n, "'\\epsilon' (the noise of x_t) needs a [schedule] in the case");
       v = rv("eps", t_index(n), n);
     } else if ((c == "epsilon" || c == "varepsilon") && has_sub && looks_like_index(*n.sub)) v = rv("eps", step_of(), n);
-    else if (c == "z" && !has_sub) v = rv("z", nullptr, n);
+    else if (c == "z" && !has_sub) v = in_step_ ? rv_step_z(n) : rv("z", nullptr, n);
+    else if (c == "p" && has_sub && (word_of(*n.sub) == "data" || (n.sub->kind == Kind::symbol && n.sub->sym.style == "rm" && n.sub->sym.base == "data"))) {
+      Expr e;
+      e.op = Op::number;
+      e.type = Type::distribution;
+      e.dists = {data_law(n)};
+      e.pos = n.begin;
+      v = P(std::move(e));
+    }
     else if (c == "W" && has_sub) v = rv("W", step_of(), n);
     else if (c == "I" && !has_sub) {
       Expr e;
@@ -920,6 +1105,12 @@ class Resolver {
       ExprPtr ab = sched("alpha_bar", index(*args[0]), n);
       return make(Op::div, Type::scalar, 1, {ab, make(Op::sub, Type::scalar, 1, {number(1), ab}, n)}, n);
     }
+    // A [define]d law (q = \mathcal N(...), p_\tau = p_{data} * \mathcal N(0, \tau^2)) evaluated at a point.
+    if (ExprPtr L = defined_law(f)) {
+      if (args.size() != 1 || !n.seps.empty()) fail(n, "a law defined in [define] is evaluated at one point: q(x)");
+      ExprPtr v = density_of(L->dists[0], as_point(value(*args[0])), n);
+      return f.sup ? power(f, v, *f.sup) : v;
+    }
     if (is_density_name(f)) return density_value(n, f, args);
     // The model: epsilon_theta, mu_theta, s_theta, \hat x_0.
     if (ExprPtr m = model_function(n, f, args)) return f.sup ? power(f, m, *f.sup) : m;
@@ -947,6 +1138,16 @@ class Resolver {
       return product(fake);
     }
     suggest_and_fail(f, "'" + symbol_name(f) + "' is not a known function or law");
+  }
+
+  ExprPtr defined_law(const Node& f) {
+    NodePtr idx;
+    Node bare = f;
+    bare.sup.reset();
+    const Definition* d = find_definition(bare, &idx);
+    if (!d || d->kind != Definition::Kind::expression) return nullptr;
+    ExprPtr v = defined(bare);
+    return v && v->type == Type::distribution ? v : nullptr;
   }
 
   static bool is_density_name(const Node& f) {
@@ -1572,14 +1773,30 @@ class Resolver {
         DistPtr d;
         if (f.sym.base == "N" && f.sym.style == "cal" && dn->seps.size() == 2 && dn->seps[0] == ";")
           d = gaussian_law(*dn, *args[1], *args[2]);
+        else if (ExprPtr L = defined_law(f))
+          d = L->dists[0];
         else if (is_density_name(f))
           d = named_law(*dn, f, args, dn->seps);
         if (d) {
           // The variable of differentiation must be the density's argument.
+          // \nabla_x \log p(y) with x not in y is the usual shorthand for the score at y; \nabla_x \log p(2x) would
+          // need the chain rule, which is not supported.
           if (n.sub) {
             const std::string wrt = symbol_name(*n.sub), arg = to_latex(*args[0]);
-            if (wrt != symbol_name(*args[0]) && to_latex(*n.sub) != arg)
-              fail(n, "\\nabla_{" + to_latex(*n.sub) + "} of a density of " + arg + ": only the gradient with respect to the density's own variable is supported");
+            bool inside = false;
+            std::function<void(const NodePtr&)> find = [&](const NodePtr& p) {
+              if (!p || inside) return;
+              if (p->kind == Kind::symbol && symbol_name(*p) == wrt) inside = true;
+              for (const auto& c : p->args) find(c);
+              find(p->sub);
+            };
+            const Node* a0 = args[0].get();
+            while (a0->kind == Kind::group) a0 = a0->args[0].get();
+            if (symbol_name(*a0) != wrt && to_latex(*n.sub) != arg) {
+              find(args[0]);
+              if (inside)
+                fail(n, "\\nabla_{" + to_latex(*n.sub) + "} of a density of " + arg + ": the chain rule is not supported; differentiate with respect to the density's own variable");
+            }
           }
           ExprPtr at = value(*args[0]);
           if (at->type == Type::scalar && d->dim == 1) {

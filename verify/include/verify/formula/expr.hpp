@@ -41,7 +41,21 @@ enum class Op {
   expect,       // E over the bound variables (ids in `bound_ids`, laws in `dists`) of args[0]
   integral,     // \int over the scalar bound variable `id` of args[0], from args[1] to args[2] (numbers or +-inf)
   const_term,   // "+ const": an unknown constant
+  recurrence,   // y_{args[0]} of the recurrence `id` (its start and step in Expr::recurrences)
+  rec_prev,     // inside a step: the neighbouring value y_{k+1} (or y_{k-1})
 };
+
+// A sequence defined by a start and a step, evaluated by iterating the step (a sampler). index_id is the step's
+// bound index; noise_per_step normals feed each step's fresh z.
+struct Recurrence {
+  ExprPtr from, start, step;
+  int index_id = -1;
+  int direction = -1;  // -1: y_k from y_{k+1} (the index falls from `from`); +1: y_k from y_{k-1}
+  int dim = 1;
+  Type type = Type::vector;
+  std::string key;
+};
+using RecurrencePtr = std::shared_ptr<const Recurrence>;
 
 struct Expr {
   Op op = Op::number;
@@ -53,6 +67,7 @@ struct Expr {
   std::vector<ExprPtr> args;
   std::vector<DistPtr> dists;
   std::vector<int> bound_ids;
+  RecurrencePtr rec;      // recurrence / rec_prev
   int id = -1;            // bound variable / index id
   // Facts used by the checks: does it depend on the model's random variables outside any expectation (random),
   // does it contain an expectation that needs Monte Carlo (mc), does it need the forward chain (chain).
@@ -68,6 +83,7 @@ struct Dist {
     gaussian,      // N(mean, cov): cov a scalar variance (isotropic) or a matrix
     data,          // the case's mixture
     marginal,      // q(x_s): the mixture diffused to step `step`
+    diffused,      // the law of mean * x_0 + N(0, cov I), x_0 from the mixture (p_{data} * \mathcal N(0, v))
     posterior_x0,  // q(x_0 | x_s = given): the exact mixture posterior
     reverse,       // q(x_{s-1} | x_s = given): the exact reverse step (a mixture for mixture data)
   };

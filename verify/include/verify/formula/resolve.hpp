@@ -20,7 +20,9 @@ namespace verify::formula {
 
 // One [define] entry: a number / vector / matrix, a LaTeX expression, a function f(x, s) = ..., or a law.
 struct Definition {
-  enum class Kind { value, expression, function } kind = Kind::value;
+  // recurrence: a sequence y_k given by its start y_{from} and a step y_k = f(y_{k+1}, k) (or f(y_{k-1}, k)): a
+  // sampler, written as the update it runs.
+  enum class Kind { value, expression, function, recurrence } kind = Kind::value;
   std::vector<double> values;  // value: row-major
   int rows = 0, cols = 0;      // value: 0 x 0 scalar, n x 0 vector, n x n matrix
   bool squared = false;        // defined as '\sigma^2' = v: \sigma is sqrt(v), \sigma^2 is v
@@ -29,7 +31,12 @@ struct Definition {
   std::string generic_index;   // defined as v_t: v_{t-1} substitutes t -> t-1 in the body
   std::string key;             // canonical symbol name (the map key)
   std::string origin;          // where it was defined, for messages ("define.'\\mu'")
+  std::string sub_symbol;      // the key's subscript when it is one symbol (made generic when the body uses it)
+  std::string bare_key;        // the key without its subscript
+  NodePtr from, start;         // recurrence: first index and the value there
 };
+// Makes a definition generic in its subscript symbol when its body uses that symbol (p_\tau = ... \tau ...).
+void make_generic_if_used(Definition& d);
 
 struct Context {
   int dim = 1;
