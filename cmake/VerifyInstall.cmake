@@ -54,7 +54,7 @@ set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_VENDOR "diffusion-verify")
 set(CPACK_PACKAGE_CONTACT "diffusion-verify maintainers <diffusion-verify@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Monte Carlo checks of the mathematics of diffusion models")
-set(CPACK_PACKAGE_DESCRIPTION
+string(CONCAT CPACK_PACKAGE_DESCRIPTION
     "verify takes claims from derivations about diffusion models (Gaussian KLs, the forward marginal, the posterior, "
     "the ELBO, Tweedie's formula, score matching, samplers), estimates them by Monte Carlo on a Gaussian mixture whose "
     "density, score and posterior are known exactly, and says at a stated false-alarm rate whether each holds as "
