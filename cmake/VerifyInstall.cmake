@@ -48,6 +48,9 @@ endif()
 # libfmt9, libtomlplusplus3, ...) come from dpkg-shlibdeps (Debian packages dpkg-dev and file); gnuplot draws the
 # plots; KaTeX (fonts and script) is for the HTML report's formulas. The library's development packages are only
 # suggested: they are needed to compile against DiffusionVerify::lib, not to run verify.
+if(NOT VERIFY_TOP_LEVEL)
+  return()  # inside another project (add_subdirectory): its own CPack settings win
+endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME diffusion-verify)
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")

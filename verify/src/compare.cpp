@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <initializer_list>
@@ -47,6 +48,7 @@ std::vector<ReportEntry> entries(const json& doc, const std::string& array, bool
     e.verdict = string_field(o, "verdict", origin, where);
     if (checks) {
       e.label = string_field(o, "label", origin, where);
+      if (const auto q = o.find("quantity"); q != o.end() && q->is_string()) e.quantity = q->get<std::string>();
       e.min_detectable_relative = number_or_nan(o, "min_detectable_relative");
     }
     out.push_back(std::move(e));
@@ -62,13 +64,13 @@ std::string join_key(std::initializer_list<std::string_view> parts) {
   return k;
 }
 
-// Identity of an entry: case, form and label; a repeated identity within one report gets "#2", "#3", ... so that
-// every entry is matched exactly once.
+// Identity of an entry: case, form, label and quantity; a repeated identity within one report gets "#2", "#3", ...
+// so that every entry is matched exactly once.
 std::vector<std::string> keys(const std::vector<ReportEntry>& v) {
   std::map<std::string, int> seen;
   std::vector<std::string> out;
   for (const auto& e : v) {
-    std::string k = join_key({e.case_name, e.form, e.label});
+    std::string k = join_key({e.case_name, e.form, e.label, e.quantity});
     if (const int n = ++seen[k]; n > 1) k.append("#").append(std::to_string(n));
     out.push_back(std::move(k));
   }
@@ -77,19 +79,17 @@ std::vector<std::string> keys(const std::vector<ReportEntry>& v) {
 
 std::string mdd_text(double x) { return std::isfinite(x) ? fmt::format("{:.3g}", x) : "n/a"; }
 
-// A holding check got weaker when its detectable discrepancy grew beyond the factor; a baseline of exactly 0 (an
-// exact check) is weakened by any positive value, and a value that became unavailable counts as weaker.
-bool weaker(double before, double after, double factor, double& ratio) {
-  constexpr double inf = std::numeric_limits<double>::infinity();
+// A holding check got weaker when its detectable discrepancy grew beyond the factor (both raised to the rounding
+// floor first); a value that became unavailable (null) counts as weaker.
+bool weaker(double before, double after, const CompareOptions& o, double& ratio) {
   if (!std::isfinite(before)) return false;
-  if (!std::isfinite(after)) ratio = inf;
-  else if (before == 0) ratio = after > 0 ? inf : 1.0;
-  else ratio = after / before;
-  return ratio > factor;
+  if (!std::isfinite(after)) ratio = std::numeric_limits<double>::infinity();
+  else ratio = std::max(after, o.rounding_floor) / std::max(before, o.rounding_floor);
+  return ratio > o.weaker_factor;
 }
 
 void compare_entries(const std::vector<ReportEntry>& base, const std::vector<ReportEntry>& rep, bool checks,
-                     double factor, Comparison& out) {
+                     const CompareOptions& options, Comparison& out) {
   const auto bk = keys(base), rk = keys(rep);
   std::map<std::string, std::size_t> in_report;
   for (std::size_t i = 0; i < rep.size(); ++i) in_report[rk[i]] = i;
@@ -97,7 +97,7 @@ void compare_entries(const std::vector<ReportEntry>& base, const std::vector<Rep
   for (std::size_t i = 0; i < base.size(); ++i) {
     in_base[bk[i]] = true;
     const ReportEntry& b = base[i];
-    Difference d{Change::verdict, b.case_name, b.form, b.label, b.verdict, "", 0};
+    Difference d{Change::verdict, b.case_name, b.form, b.label, b.verdict, "", 0, b.quantity, static_cast<long>(i)};
     const auto it = in_report.find(bk[i]);
     if (it == in_report.end()) {
       d.change = checks ? Change::missing_check : Change::missing_form;
@@ -112,7 +112,7 @@ void compare_entries(const std::vector<ReportEntry>& base, const std::vector<Rep
       d.after = r.verdict;
       out.differences.push_back(d);
     } else if (checks && b.verdict == "holds" &&
-               weaker(b.min_detectable_relative, r.min_detectable_relative, factor, d.ratio)) {
+               weaker(b.min_detectable_relative, r.min_detectable_relative, options, d.ratio)) {
       d.change = Change::weaker;
       d.before = mdd_text(b.min_detectable_relative);
       d.after = mdd_text(r.min_detectable_relative);
@@ -123,7 +123,7 @@ void compare_entries(const std::vector<ReportEntry>& base, const std::vector<Rep
     if (!in_base.count(rk[i])) {
       const ReportEntry& r = rep[i];
       out.differences.push_back(
-          {checks ? Change::new_check : Change::new_form, r.case_name, r.form, r.label, "(new)", r.verdict, 0});
+          {checks ? Change::new_check : Change::new_form, r.case_name, r.form, r.label, "(new)", r.verdict, 0, r.quantity, -1});
     }
 }
 
@@ -132,7 +132,8 @@ std::string alpha_text(double a) { return std::isfinite(a) ? fmt::format("{}", a
 std::string xml(const std::string& s) { return report::escape_markup(s, true); }
 
 std::string describe(const Difference& d, double factor) {
-  const std::string what = d.label.empty() ? "form " + d.form : "check " + d.form + " [" + d.label + "]";
+  const bool form = d.change == Change::form_verdict || d.change == Change::missing_form || d.change == Change::new_form;
+  const std::string what = form ? "form " + d.form : "check " + d.form + " [" + d.label + "]";
   switch (d.change) {
     case Change::verdict:
     case Change::form_verdict: return fmt::format("{} of {}: verdict {} in the baseline, {} now", what, d.case_name, d.before, d.after);
@@ -203,8 +204,8 @@ std::size_t Comparison::failures() const {
 Comparison compare_reports(const ReportDigest& baseline, const ReportDigest& report, const CompareOptions& options) {
   Comparison c;
   c.weaker_factor = options.weaker_factor;
-  compare_entries(baseline.checks, report.checks, true, options.weaker_factor, c);
-  compare_entries(baseline.forms, report.forms, false, options.weaker_factor, c);
+  compare_entries(baseline.checks, report.checks, true, options, c);
+  compare_entries(baseline.forms, report.forms, false, options, c);
   if (baseline.version != report.version) c.notes.push_back("version " + baseline.version + " -> " + report.version);
   if (baseline.seed != report.seed) c.notes.push_back("seed " + baseline.seed + " -> " + report.seed);
   if (!(baseline.alpha == report.alpha) && !(std::isnan(baseline.alpha) && std::isnan(report.alpha)))
@@ -239,14 +240,14 @@ void print_comparison(const Comparison& c, const ReportDigest& baseline, const R
 }
 
 std::string comparison_junit(const Comparison& c, const ReportDigest& baseline, const ReportDigest& report) {
-  std::map<std::string, const Difference*> by_key;
-  // Forms and checks apart, so that a check with an empty label cannot take its form's difference.
-  auto key = [](const std::string& cs, const std::string& f, const std::string& l, bool form) {
-    return join_key({form ? "form" : "check", cs, f, l});
-  };
-  for (const auto& d : c.differences)
-    if (d.fails())
-      by_key.emplace(key(d.case_name, d.form, d.label, d.change == Change::form_verdict || d.change == Change::missing_form), &d);
+  // The failing difference of each baseline entry, if any (at most one per entry).
+  std::vector<const Difference*> check_diff(baseline.checks.size()), form_diff(baseline.forms.size());
+  for (const auto& d : c.differences) {
+    if (!d.fails() || d.baseline_index < 0) continue;
+    const bool form = d.change == Change::form_verdict || d.change == Change::missing_form;
+    auto& v = form ? form_diff : check_diff;
+    if (static_cast<std::size_t>(d.baseline_index) < v.size()) v[static_cast<std::size_t>(d.baseline_index)] = &d;
+  }
   std::ostringstream body;
   std::size_t tests = 0;
   auto testcase = [&](const std::string& case_name, const std::string& name, const Difference* d) {
@@ -263,17 +264,14 @@ std::string comparison_junit(const Comparison& c, const ReportDigest& baseline, 
     else
       body << fmt::format(">\n      <system-out>{}</system-out>\n    </testcase>\n", xml(msg));
   };
-  // Entries with a repeated identity share the first matching difference; verify's own reports have none.
-  for (const auto& e : baseline.checks) {
-    const auto it = by_key.find(key(e.case_name, e.form, e.label, false));
-    testcase(e.case_name, e.form + " [" + e.label + "]", it == by_key.end() ? nullptr : it->second);
+  for (std::size_t i = 0; i < baseline.checks.size(); ++i) {
+    const auto& e = baseline.checks[i];
+    testcase(e.case_name, e.form + " [" + e.label + "]", check_diff[i]);
   }
-  for (const auto& e : baseline.forms) {
-    const auto it = by_key.find(key(e.case_name, e.form, "", true));
-    testcase(e.case_name, "form " + e.form, it == by_key.end() ? nullptr : it->second);
-  }
+  for (std::size_t i = 0; i < baseline.forms.size(); ++i)
+    testcase(baseline.forms[i].case_name, "form " + baseline.forms[i].form, form_diff[i]);
   for (const auto& d : c.differences)
-    if (!d.fails()) testcase(d.case_name, d.label.empty() ? "form " + d.form : d.form + " [" + d.label + "]", &d);
+    if (!d.fails()) testcase(d.case_name, d.change == Change::new_form ? "form " + d.form : d.form + " [" + d.label + "]", &d);
   std::ostringstream os;
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   os << fmt::format("<testsuites name=\"verify compare\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", tests, c.failures());

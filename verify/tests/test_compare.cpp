@@ -17,6 +17,7 @@ namespace {
 struct C {  // a check of the document under construction
   std::string case_name, form, label, verdict;
   double mdd;  // min_detectable_relative; NaN is written as null, as report_json does
+  std::string quantity = "q";
 };
 struct F {
   std::string case_name, form, verdict;
@@ -27,9 +28,9 @@ std::string report(const std::vector<C>& checks, const std::vector<F>& forms, co
   std::string s = fmt::format("{{\"run\": {{\"version\": \"0.1.0\", \"seed\": {}, \"alpha\": {}}}, \"checks\": [", seed, alpha);
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const C& c = checks[i];
-    s += fmt::format("{}{{\"case\": \"{}\", \"claim\": \"x.y\", \"form\": \"{}\", \"label\": \"{}\", \"verdict\": \"{}\", "
-                     "\"min_detectable_relative\": {}, \"seconds\": 0.1}}",
-                     i ? ", " : "", c.case_name, c.form, c.label, c.verdict,
+    s += fmt::format("{}{{\"case\": \"{}\", \"claim\": \"x.y\", \"form\": \"{}\", \"label\": \"{}\", \"quantity\": \"{}\", "
+                     "\"verdict\": \"{}\", \"min_detectable_relative\": {}, \"seconds\": 0.1}}",
+                     i ? ", " : "", c.case_name, c.form, c.label, c.quantity, c.verdict,
                      std::isnan(c.mdd) ? std::string("null") : fmt::format("{}", c.mdd));
   }
   s += "], \"forms\": [";
@@ -114,19 +115,21 @@ TEST_CASE("A holding check got weaker beyond the factor: fails; within the facto
   CHECK(run(report(base_checks, base_forms), report(stronger, base_forms)).differences.empty());
 }
 
-TEST_CASE("A detectable discrepancy that became null, or grew from an exact 0, is weaker") {
+TEST_CASE("A detectable discrepancy that became null is weaker; rounding-level changes of exact checks are not") {
   auto checks = base_checks;
   checks[1].mdd = NAN;
   const Comparison c = run(report(base_checks, base_forms), report(checks, base_forms));
   REQUIRE(c.differences.size() == 1);
   CHECK(c.differences[0].change == Change::weaker);
   CHECK(c.differences[0].after == "n/a");
+  // Exact checks report 0 (or a denormal) with one seed and ~1e-10 with another: both below the 1e-8 floor.
   auto exact = base_checks;
-  exact[1].mdd = 0;
+  exact[1].mdd = 2.87e-322;
   auto now = base_checks;
-  now[1].mdd = 1e-9;
+  now[1].mdd = 1.3e-10;
+  CHECK(run(report(exact, base_forms), report(now, base_forms)).failures() == 0);
+  now[1].mdd = 1e-3;  // an exact check that became a Monte Carlo estimate
   CHECK(run(report(exact, base_forms), report(now, base_forms)).failures() == 1);
-  CHECK(run(report(exact, base_forms), report(exact, base_forms)).failures() == 0);
   // A baseline without the number (null) gates nothing.
   CHECK(run(report(checks, base_forms), report(base_checks, base_forms)).failures() == 0);
 }
@@ -154,6 +157,25 @@ TEST_CASE("A check or a form that disappeared fails; new ones are reported and d
   CHECK(gone.differences.back().change == Change::missing_form);
   // Only new entries: exit 0.
   CHECK(run(report(only_kl, only_kl_forms), report(base_checks, base_forms)).failures() == 0);
+}
+
+TEST_CASE("Checks of a form that share a label are told apart by their quantity") {
+  std::vector<C> two = {{"fwd", "corrected", "t=1", "holds", 0.006, "E[x_t]"}, {"fwd", "corrected", "t=1", "holds", 0.008, "Var[x_t]"}};
+  std::vector<F> forms = {{"fwd", "corrected", "holds"}};
+  auto swapped = std::vector<C>{two[1], two[0]};  // same checks in another order: no difference
+  CHECK(run(report(two, forms), report(swapped, forms)).differences.empty());
+  swapped[0].mdd = 0.02;  // the variance check got weaker
+  const Comparison c = run(report(two, forms), report(swapped, forms));
+  REQUIRE(c.differences.size() == 1);
+  CHECK(c.differences[0].quantity == "Var[x_t]");
+  CHECK(c.differences[0].baseline_index == 1);
+  const auto b = parse_report_digest(report(two, forms), "b.json");
+  const auto r = parse_report_digest(report(swapped, forms), "r.json");
+  const std::string x = comparison_junit(c, b, r);
+  // The failure is attached to the second testcase (the baseline's variance check), not the first.
+  const auto first = x.find("<testcase"), second = x.find("<testcase", first + 1), failure = x.find("<failure");
+  CHECK(failure > second);
+  CHECK(failure < x.find("<testcase", second + 1));
 }
 
 TEST_CASE("Repeated identities are matched in order, and different run settings are notes, not failures") {

@@ -13,6 +13,7 @@ namespace verify {
 // One check (label set) or one form (label empty) of a report.json.
 struct ReportEntry {
   std::string case_name, form, label;
+  std::string quantity;  // checks only: what was estimated (two checks of a form may share a label)
   std::string verdict;
   double min_detectable_relative = std::numeric_limits<double>::quiet_NaN();  // checks only; NaN for null
 };
@@ -40,6 +41,8 @@ struct Difference {
   std::string case_name, form, label;  // label empty for forms
   std::string before, after;           // verdicts, or for `weaker` the two smallest detectable relative discrepancies
   double ratio = 0;                    // `weaker`: report / baseline
+  std::string quantity;                // checks: what was estimated
+  long baseline_index = -1;            // index into the baseline's checks or forms; -1 for new entries
   bool fails() const { return change != Change::new_check && change != Change::new_form; }
 };
 
@@ -48,6 +51,9 @@ struct CompareOptions {
   // discrepancy is proportional to the standard error, so 1.5 means the check now needs 2.25x the variance per
   // sample (or 1/2.25 of the samples) to resolve what it did; see the README for the run-to-run noise it tolerates.
   double weaker_factor = 1.5;
+  // Detectable relative discrepancies below this are rounding level (exact checks: 0 or ~1e-10, varying with the
+  // seed's points), far below any tolerance; they are raised to it before the ratio is taken.
+  double rounding_floor = 1e-8;
 };
 
 struct Comparison {
