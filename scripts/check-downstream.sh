@@ -4,7 +4,9 @@
 #   2. the Debian package from `cpack -G DEB`, installed with apt-get (skipped, with a SKIP line, without root or
 #      sudo, or when a diffusion-verify package is already installed), then removed again with whatever apt pulled in.
 # Each time the example is configured with find_package(DiffusionVerify) and its ctest must give: the claims that hold
-# (`ctest -LE errata`) pass; every case under cases/errata/ fails with the message on its `# ctest-expects:` line.
+# (`ctest -LE errata`) pass; every case under cases/errata/ fails with the message on its `# ctest-expects:` line;
+# `verify run` on the cases from another folder, gated with `verify compare` against the first installation's run,
+# shows no difference.
 #
 # Usage: scripts/check-downstream.sh [BUILD_DIR]   (default build/, already built, e.g. by scripts/build.sh)
 set -uo pipefail
@@ -53,6 +55,14 @@ check_example() {
     grep -qF -- "$msg" "$tmp/$name-errata.log" || { report "$name: case.$stem lacks '$msg'"; cat "$tmp/$name-errata.log"; }
   done
   grep -q "case-reports" <(ls "$bdir") || report "$name: no case-reports/ in the example's build folder"
+  # The CI gate of examples/ci/: the whole suite from another working directory (exit 1: the wrong step), compared
+  # with the first installation's report, which must give the same verdicts and detectable discrepancies.
+  (cd "$tmp" && "$verify" run "$example/cases" --out "$tmp/gate-$name" --threads 2 --no-plots >/dev/null)
+  [ $? -eq 1 ] || report "$name: verify run on the example's cases did not exit 1"
+  if [ "$name" != prefix ]; then
+    "$verify" compare "$tmp/gate-prefix/report.json" "$tmp/gate-$name/report.json" --junit "$tmp/gate-$name.xml" \
+      >"$tmp/$name-compare.log" || { report "$name: verify compare against the prefix install"; cat "$tmp/$name-compare.log"; }
+  fi
   echo "$name: example configured and tested in $(elapsed "$t0")"
 }
 
