@@ -67,7 +67,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "gnuplot-nox | gnuplot, fonts-katex, libjs-katex")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS
-    "cmake, libeigen3-dev, libboost-dev, libfmt-dev, librandom123-dev, libtomlplusplus-dev, nlohmann-json3-dev, g++")
+    "cmake, make, libeigen3-dev, libboost-dev, libfmt-dev, librandom123-dev, libtomlplusplus-dev, nlohmann-json3-dev, g++")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGE_FILE_NAME "${CPACK_PACKAGE_NAME}-${PROJECT_VERSION}")  # non-DEB generators only
 include(CPack)
