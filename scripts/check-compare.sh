@@ -37,7 +37,8 @@ expect 0 '^OK: 3 checks and 3 forms compared; 0 difference' base again
 # A verdict that changed: with no mean gap the note's KL equals the correct one, so as_written now holds (and the
 # corrected form, whose KL is now much smaller, resolves a larger relative discrepancy: weaker, a third failure).
 mkdir -p "$tmp/changed"
-sed 's/^mean_gap_sd = .*/mean_gap_sd = 0.0/' "$gen" >"$tmp/changed/$(basename "$gen")"
+sed "s/^'\\\\mu_\\\\theta' = .*/'\\\\mu_\\\\theta' = 0/" "$gen" >"$tmp/changed/$(basename "$gen")"
+grep -qx "'\\\\mu_\\\\theta' = 0" "$tmp/changed/$(basename "$gen")" || report "could not remove the mean gap from $gen"
 run verdict "$kl" "$tmp/changed/$(basename "$gen")"
 expect 1 '^verdict +kl_note001_general_t10 +as_written .* refuted +holds' base verdict
 grep -q '^form verdict .*kl_note001_general_t10' "$tmp/out" || report "form verdict change not listed"

@@ -133,7 +133,7 @@ std::string xml(const std::string& s) { return report::escape_markup(s, true); }
 
 std::string describe(const Difference& d, double factor) {
   const bool form = d.change == Change::form_verdict || d.change == Change::missing_form || d.change == Change::new_form;
-  const std::string what = form ? "form " + d.form : "check " + d.form + " [" + d.label + "]";
+  const std::string what = form ? "form " + d.form : "check " + d.form + (d.label.empty() ? "" : " [" + d.label + "]");
   switch (d.change) {
     case Change::verdict:
     case Change::form_verdict: return fmt::format("{} of {}: verdict {} in the baseline, {} now", what, d.case_name, d.before, d.after);
@@ -266,12 +266,16 @@ std::string comparison_junit(const Comparison& c, const ReportDigest& baseline, 
   };
   for (std::size_t i = 0; i < baseline.checks.size(); ++i) {
     const auto& e = baseline.checks[i];
-    testcase(e.case_name, e.form + " [" + e.label + "]", check_diff[i]);
+    testcase(e.case_name, e.label.empty() ? e.form : e.form + " [" + e.label + "]", check_diff[i]);
   }
   for (std::size_t i = 0; i < baseline.forms.size(); ++i)
     testcase(baseline.forms[i].case_name, "form " + baseline.forms[i].form, form_diff[i]);
   for (const auto& d : c.differences)
-    if (!d.fails()) testcase(d.case_name, d.change == Change::new_form ? "form " + d.form : d.form + " [" + d.label + "]", &d);
+    if (!d.fails())
+      testcase(d.case_name, d.change == Change::new_form ? "form " + d.form
+                            : d.label.empty()            ? d.form
+                                                         : d.form + " [" + d.label + "]",
+               &d);
   std::ostringstream os;
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   os << fmt::format("<testsuites name=\"verify compare\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", tests, c.failures());
