@@ -17,6 +17,7 @@
 #include "verify/calibration.hpp"
 #include "verify/case_file.hpp"
 #include "verify/claim.hpp"
+#include "verify/compare.hpp"
 #include "verify/diffused.hpp"
 #include "verify/errors.hpp"
 #include "verify/interrupt.hpp"
@@ -274,6 +275,17 @@ int main(int argc, char** argv) {
   mut->add_option("--min", mut_min, "Fail unless at least this many mutants are registered")->capture_default_str();
   mut->add_option("--alpha", mut_alpha, "Family-wise false-alarm rate")->capture_default_str()->check(number_in(1e-12, 0.5));
 
+  auto* cmp = app.add_subcommand("compare", "Compare a report.json with a baseline report.json (CI gate; exit 1 on a "
+                                            "changed verdict, a missing check or form, or a weaker holding check)");
+  std::string cmp_baseline, cmp_report, cmp_junit;
+  CompareOptions cmp_opt;
+  cmp->add_option("baseline", cmp_baseline, "Baseline report.json")->required();
+  cmp->add_option("report", cmp_report, "report.json of the run under test")->required();
+  cmp->add_option("--weaker-factor", cmp_opt.weaker_factor,
+                  "Fail when a holding check's min_detectable_relative grew by more than this factor")
+      ->capture_default_str()->check(number_in(1.0, 1e6));
+  cmp->add_option("--junit", cmp_junit, "Also write the differences as JUnit XML to this file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -284,6 +296,16 @@ int main(int argc, char** argv) {
   try {
     if (*list) return cmd_list(graph, cases_dir);
     if (*eval) return cmd_eval(mixture_file, schedule_file, t, x);
+    if (*cmp) {
+      const ReportDigest b = load_report_digest(cmp_baseline), r = load_report_digest(cmp_report);
+      const Comparison c = compare_reports(b, r, cmp_opt);
+      print_comparison(c, b, r, std::cout);
+      if (!cmp_junit.empty()) {
+        std::ofstream j(cmp_junit, std::ios::binary);
+        if (!(j << comparison_junit(c, b, r)) || !j.flush()) throw InputError(cmp_junit, "", "cannot be written");
+      }
+      return c.failures() == 0 ? 0 : 1;
+    }
     if (*cal) {
       cal_opt.threads = cal_threads > 0 ? cal_threads : default_threads();
       return cmd_calibrate(cal_files, cal_opt);

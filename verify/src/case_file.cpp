@@ -13,6 +13,7 @@
 #include "verify/claim.hpp"
 #include "verify/errors.hpp"
 #include "verify/formula/formula_case.hpp"
+#include "verify/shared_data.hpp"
 
 namespace fs = std::filesystem;
 
@@ -360,14 +361,13 @@ ParamValue param_value(const Reader& r, const toml::node& n, const std::string& 
   return v;
 }
 
-// A [mixture] or [schedule] entry: an inline table, or a path (relative to the case file) to a file
-// holding that table.
+// A [mixture] or [schedule] entry: an inline table, or the name of a file holding that table, relative to the case
+// file or else in the installed shared folder (resolve_data_file).
 template <class T, class F>
 T table_or_file(const Reader& r, const toml::table& root, const std::string& key, const std::string& file, F from) {
   const toml::node& n = r.node(key);
   if (auto s = n.as_string()) {
-    const fs::path p = fs::path(file).parent_path() / s->get();
-    const std::string ps = p.lexically_normal().string();
+    const std::string ps = resolve_data_file(file, key, s->get());
     const toml::table t = parse(ps);
     Reader sub(ps, t, "");
     sub.only({key});
@@ -543,7 +543,9 @@ std::vector<std::string> find_case_files(const std::string& dir) {
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
     const std::string s = e.path().lexically_normal().string();
-    if (s.find("/mixtures/") != std::string::npos || s.find("/schedules/") != std::string::npos) continue;
+    // Only folders below `dir` count: a checkout under /home/me/mixtures/ still has its cases found.
+    const std::string below = "/" + e.path().lexically_relative(dir).generic_string();
+    if (below.find("/mixtures/") != std::string::npos || below.find("/schedules/") != std::string::npos) continue;
     out.push_back(s);
   }
   std::sort(out.begin(), out.end());

@@ -9,10 +9,11 @@
 #include "verify/errors.hpp"
 #include "verify/formula/formula_case.hpp"
 #include "verify/interrupt.hpp"
+#include "verify/version.hpp"
 
 namespace verify {
 
-std::string version_string() { return "0.1.0"; }
+std::string version_string() { return VERIFY_VERSION_STRING; }
 
 bool RunResult::all_match() const {
   for (const auto& f : forms)
