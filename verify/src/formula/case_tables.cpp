@@ -284,7 +284,7 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
     if (!t) r.fail("grid", "expected a table");
     for (const auto& [k, v] : *t) {
       const std::string name(k.str()), key = "grid.'" + name + "'";
-      if (name == "t") {
+      if (name == "t" && c.schedule) {
         if (auto s = v.as_string()) {
           if (s->get() != "all") r.fail("grid.t", "expected a list of steps, or \"all\"");
           fc->all_t = true;

@@ -110,11 +110,6 @@ std::pair<int, int> slot_size(const Dist& d) {
   return {0, d.dim};
 }
 
-std::vector<double> to_doubles(const Val<mp50>& v) {
-  std::vector<double> out;
-  for (const auto& x : v.v) out.push_back(static_cast<double>(x));
-  return out;
-}
 
 template <class T>
 void setup_world(World<T>& w, const CaseSpec& c, const FormulaModel& m, const GridPoint& g) {

@@ -46,6 +46,7 @@ const char* op_name(Op op) {
     case Op::expect: return "E";
     case Op::integral: return "int";
     case Op::const_term: return "const";
+    case Op::derivative: return "d/dv";
     case Op::recurrence: return "rec";
     case Op::rec_prev: return "prev";
   }
@@ -67,7 +68,8 @@ struct Printer {
     if (!e.text.empty() && e.op != Op::number) os << ' ' << e.text;
     if (e.op == Op::data && e.text.empty())
       for (double v : e.data) os << ' ' << v;
-    if (e.op == Op::bound || e.op == Op::integral || e.op == Op::sum || e.op == Op::prod || (e.op == Op::index_var && e.id >= 0))
+    if (e.op == Op::derivative) os << " n=" << e.value;
+    if (e.op == Op::bound || e.op == Op::integral || e.op == Op::derivative || e.op == Op::sum || e.op == Op::prod || (e.op == Op::index_var && e.id >= 0))
       os << " #" << rename(e.id);
     for (int id : e.bound_ids) os << " #" << rename(id);
     if (e.rec) os << " {" << e.rec->key << "}";

@@ -490,8 +490,63 @@ class Resolver {
     return n.kind == Kind::div && n.text == "frac" && n.args[0]->kind == Kind::symbol && n.args[0]->sym.base == "partial";
   }
 
+  // \frac{\partial^k}{\partial v^k}: (order, variable) of a derivative operator, or order 0.
+  std::pair<int, NodePtr> partial_of(const Node& frac) const {
+    const Node& num = *frac.args[0];
+    int order = 1;
+    if (num.sup) {
+      if (num.sup->kind != Kind::number || (num.sup->text != "1" && num.sup->text != "2")) fail(frac, "derivatives of order 1 or 2 only");
+      order = std::stoi(num.sup->text);
+    }
+    const Node* den = frac.args[1].get();
+    // \partial v, \partial v^2, or d v
+    if (den->kind == Kind::mul && den->args[0]->kind == Kind::symbol &&
+        (den->args[0]->sym.base == "partial" || (den->args[0]->sym.base == "d" && !den->args[0]->sub))) {
+      NodePtr var = den->args[1];
+      if (var->kind == Kind::pow) {
+        if (var->args[1]->kind != Kind::number || std::stoi(var->args[1]->text) != order) fail(frac, "the orders of numerator and denominator differ");
+        var = var->args[0];
+      } else if (var->kind == Kind::symbol && var->sup) {
+        Node v = *var;
+        if (v.sup->kind != Kind::number || std::stoi(v.sup->text) != order) fail(frac, "the orders of numerator and denominator differ");
+        v.sup.reset();
+        var = std::make_shared<const Node>(v);
+      } else if (order != 1) {
+        fail(frac, "write the second derivative as \\frac{\\partial^2}{\\partial x^2}");
+      }
+      if (var->kind != Kind::symbol) fail(frac, "a derivative with respect to a symbol");
+      return {order, var};
+    }
+    fail(frac, "a derivative is written \\frac{\\partial}{\\partial x} f or \\frac{\\partial^2}{\\partial x^2} f");
+  }
+
+  // d^k F / dv^k at the current value of v: F is resolved with v bound to a scalar variable; evaluated by central
+  // differences with Richardson extrapolation (in 50 digits to about 40 digits).
+  ExprPtr derivative(const Node& n, int order, const Node& var, const Node& operand) {
+    ExprPtr at = as_scalar(value(var));
+    if (at->type != Type::scalar) fail(var, "a derivative with respect to a scalar only");
+    const int id = next_id_++;
+    const std::size_t saved = bound_.size();
+    bound_.push_back({symbol_name(var), id, Type::scalar, 1});
+    ExprPtr body = as_scalar(value(operand));
+    bound_.resize(saved);
+    if (body->type != Type::scalar) fail(operand, "the derivative of a non-scalar");
+    Expr e;
+    e.op = Op::derivative;
+    e.type = Type::scalar;
+    e.id = id;
+    e.value = order;
+    e.args = {body, at};
+    e.pos = n.begin;
+    e.latex = frag(n);
+    return P(std::move(e));
+  }
+
   ExprPtr product(const Node& n) {
-    if (is_partial_operator(*n.args[0])) fail(n, "partial derivatives are not supported yet: write the derivative out");
+    if (is_partial_operator(*n.args[0])) {
+      auto [order, var] = partial_of(*n.args[0]);
+      return derivative(n, order, *var, *n.args[1]);
+    }
     ExprPtr a = value(*n.args[0]), b = value(*n.args[1]);
     if (a->type == Type::distribution && b->type == Type::distribution) return convolution(n, a->dists[0], b->dists[0]);
     check_numeric(*n.args[0], a);
@@ -555,7 +610,19 @@ class Resolver {
   }
 
   ExprPtr quotient(const Node& n) {
-    if (is_partial_operator(n)) fail(n, "partial derivatives are not supported yet: write the derivative out");
+    if (is_partial_operator(n)) {
+      // \frac{\partial F}{\partial v}: the numerator is \partial times F.
+      const Node& num = *n.args[0];
+      if (num.kind == Kind::symbol) fail(n, "a derivative operator needs something to act on: \\frac{\\partial}{\\partial x} f");
+      fail(n, "internal: partial derivative shape");
+    }
+    if (n.kind == Kind::div && n.text == "frac" && n.args[0]->kind == Kind::mul && n.args[0]->args[0]->kind == Kind::symbol &&
+        n.args[0]->args[0]->sym.base == "partial") {
+      Node op = n;
+      op.args = {n.args[0]->args[0], n.args[1]};
+      auto [order, var] = partial_of(op);
+      return derivative(n, order, *var, *n.args[0]->args[1]);
+    }
     ExprPtr a = value(*n.args[0]), b = value(*n.args[1]);
     check_numeric(*n.args[0], a);
     check_numeric(*n.args[1], b);
@@ -1140,13 +1207,24 @@ class Resolver {
     suggest_and_fail(f, "'" + symbol_name(f) + "' is not a known function or law");
   }
 
+  // A [define]d symbol whose value is a law, or null. A definition may call the vocabulary function of the same
+  // name (\hat x_0 = \hat x_0(x_t, t)): while its own body is being read, it is not a law.
+  std::set<std::string> reading_laws_;
   ExprPtr defined_law(const Node& f) {
     NodePtr idx;
     Node bare = f;
     bare.sup.reset();
     const Definition* d = find_definition(bare, &idx);
-    if (!d || d->kind != Definition::Kind::expression) return nullptr;
-    ExprPtr v = defined(bare);
+    if (!d || d->kind != Definition::Kind::expression || reading_laws_.count(d->key)) return nullptr;
+    reading_laws_.insert(d->key);
+    ExprPtr v;
+    try {
+      v = defined(bare);
+    } catch (...) {
+      reading_laws_.erase(d->key);
+      throw;
+    }
+    reading_laws_.erase(d->key);
     return v && v->type == Type::distribution ? v : nullptr;
   }
 

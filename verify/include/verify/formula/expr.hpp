@@ -41,6 +41,7 @@ enum class Op {
   expect,       // E over the bound variables (ids in `bound_ids`, laws in `dists`) of args[0]
   integral,     // \int over the scalar bound variable `id` of args[0], from args[1] to args[2] (numbers or +-inf)
   const_term,   // "+ const": an unknown constant
+  derivative,   // d^n/dv^n of args[0] (v the scalar bound variable `id`) at v = args[1]; n = value (1 or 2)
   recurrence,   // y_{args[0]} of the recurrence `id` (its start and step in Expr::recurrences)
   rec_prev,     // inside a step: the neighbouring value y_{k+1} (or y_{k-1})
 };
