@@ -1,4 +1,4 @@
-# libFuzzer harness for the case-file loader (verify/fuzz/). Configure with clang:
+# libFuzzer harnesses for the case-file loader and the LaTeX reader (verify/fuzz/). Configure with clang:
 #   CXX=clang++ cmake -S . -B build-fuzz -DVERIFY_FUZZ=ON && cmake --build build-fuzz --target fuzz_case_loader
 # scripts/fuzz.sh does this and runs it time-boxed. The default (gcc) build never sees clang or these flags.
 option(VERIFY_FUZZ "Build the libFuzzer harness fuzz_case_loader (needs clang)" OFF)
@@ -13,4 +13,9 @@ if(VERIFY_FUZZ)
   target_compile_options(fuzz_case_loader PRIVATE -fsanitize=fuzzer ${_verify_fuzz_flags})
   target_link_options(fuzz_case_loader PRIVATE -fsanitize=fuzzer,address,undefined)
   set_target_properties(fuzz_case_loader PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/bin")
+  add_executable(fuzz_latex_reader "${PROJECT_SOURCE_DIR}/verify/fuzz/fuzz_latex_reader.cpp")
+  target_link_libraries(fuzz_latex_reader PRIVATE verify::lib)
+  target_compile_options(fuzz_latex_reader PRIVATE -fsanitize=fuzzer ${_verify_fuzz_flags})
+  target_link_options(fuzz_latex_reader PRIVATE -fsanitize=fuzzer,address,undefined)
+  set_target_properties(fuzz_latex_reader PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/bin")
 endif()

@@ -40,11 +40,15 @@ void MonteCarlo::BlockMulti::add_rows(const double* x, std::size_t rows) {
     mi.m3 = (d2 * d).sum();
     mi.m4 = (d2 * d2).sum();
   }
-  Eigen::MatrixXd C = Eigen::MatrixXd::Zero(k, k);
-  C.selfadjointView<Eigen::Lower>().rankUpdate(D.transpose());
-  for (Eigen::Index i = 0; i < k; ++i)
-    for (Eigen::Index j = 0; j < k; ++j)
-      chunk.c[static_cast<std::size_t>(i * k + j)] = i >= j ? C(i, j) : C(j, i);
+  if (k == 1) {
+    chunk.c[0] = chunk.m[0].m2;  // the co-moment of one output is its M2 (no rank update machinery)
+  } else {
+    Eigen::MatrixXd C = Eigen::MatrixXd::Zero(k, k);
+    C.selfadjointView<Eigen::Lower>().rankUpdate(D.transpose());
+    for (Eigen::Index i = 0; i < k; ++i)
+      for (Eigen::Index j = 0; j < k; ++j)
+        chunk.c[static_cast<std::size_t>(i * k + j)] = i >= j ? C(i, j) : C(j, i);
+  }
   merge(chunk);
 }
 

@@ -467,13 +467,19 @@ class CaseRunner {
       const std::size_t extra_n = static_cast<std::size_t>(plan.extra_size);
       const std::string stream = "formula/" + g.label;
       const std::uint64_t extra_sid = mc_.stream(stream + "/extra");
-      const std::size_t blocks_hint = (c_.samples + MonteCarlo::kBlock - 1) / MonteCarlo::kBlock + 64 * 2 + 8;
+      // One state per engine block (block ids run over R randomisations x blocks per randomisation under rqmc).
+      const Sampling& smp = mc_.sampling();
+      const std::size_t R = smp.method == Method::rqmc ? smp.randomisations : 1;
+      const std::size_t per = smp.method == Method::rqmc ? std::max<std::size_t>(1, c_.samples / R)
+                              : smp.method == Method::antithetic ? std::max<std::size_t>(1, c_.samples / 2)
+                                                                 : c_.samples;
+      const std::size_t n_blocks = R * ((per + MonteCarlo::kBlock - 1) / MonteCarlo::kBlock);
       struct BlockState {
         std::optional<Rng> extra, snapshot;
         PerDrawRecord rec;
         std::exception_ptr error;  // exceptions must not leave the engine's parallel loop: kept, rethrown after it
       };
-      std::vector<BlockState> states(blocks_hint * 64);
+      std::vector<BlockState> states(n_blocks);
       mres = mc_.means_lanes(stream, c_.samples, k, [&](MonteCarlo::Lanes& lanes, double* o) {
         BlockState& block_state = states[lanes.block()];
         if (block_state.error) return;

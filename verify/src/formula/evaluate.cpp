@@ -390,10 +390,14 @@ Val<T> Evaluator<T>::sample(const Dist& d, int id) {
     case Dist::Kind::gaussian: {
       const Val<T> m = eval(*d.mean), c = eval(*d.cov);
       if (d.cov->type == Type::matrix) {
+        // One Cholesky factor when the covariance is the same for every lane.
+        MatT<T> L;
         for (int l = 0; l < lanes_; ++l) {
-          Eigen::LLT<MatT<T>> llt(lane_mat(c, dim, l));
-          if (llt.info() != Eigen::Success) fail(*d.cov, "the covariance is not positive definite");
-          const MatT<T> L = llt.matrixL();
+          if (l == 0 || c.lanes > 1) {
+            Eigen::LLT<MatT<T>> llt(lane_mat(c, dim, l));
+            if (llt.info() != Eigen::Success) fail(*d.cov, "the covariance is not positive definite");
+            L = llt.matrixL();
+          }
           for (int i = 0; i < dim; ++i) {
             T v = m.at(m.width == 1 ? 0 : i, l);
             for (int j = 0; j <= i; ++j) v += L(i, j) * nz(l, j);
@@ -465,26 +469,45 @@ Val<T> Evaluator<T>::log_density(const Dist& d, const Val<T>& at) {
       const int L = std::max({lanes, m.lanes, c.lanes});
       Val<T> out(L, 1);
       if (d.cov->type == Type::matrix) {
+        // Factor the covariance once when it is the same for every lane; shift by each lane's mean.
+        GaussT<T> gg;
         for (int l = 0; l < L; ++l) {
-          VecT<T> mm(dim);
-          for (int i = 0; i < dim; ++i) mm[i] = m.at(m.width == 1 ? 0 : i, l);
-          const GaussT<T> gg = [&] {
+          if (l == 0 || c.lanes > 1) {
             try {
-              return GaussT<T>::make(mm, lane_mat(c, dim, l));
+              gg = GaussT<T>::make(VecT<T>::Zero(dim), lane_mat(c, dim, l));
             } catch (const std::invalid_argument&) {
               fail(*d.cov, "the covariance is not positive definite");
             }
-          }();
-          for (int i = 0; i < dim; ++i) x[static_cast<std::size_t>(i)] = at.at(i, l);
+          }
+          for (int i = 0; i < dim; ++i) x[static_cast<std::size_t>(i)] = at.at(i, l) - m.at(m.width == 1 ? 0 : i, l);
           out.at(0, l) = gg.log_density(x.data());
         }
         return out;
       }
       const T log2pi = log(2 * pi_t<T>());
-      for (int l = 0; l < L; ++l) {
-        const T v = c.at(0, l);
+      for (const T& v : c.v) {
         if (v == 0) fail(*d.cov, "the variance of this law is 0 at t = " + std::to_string(w_.t) + " (a point mass has no density)");
         if (!(v > 0)) fail(*d.cov, "the variance " + num(v) + " is not positive (the density is not defined)");
+      }
+      if (c.lanes == 1) {
+        // The same variance for every lane (the usual case): its log once, then a loop per coordinate.
+        const T v = c.v[0], inv = T(1) / v, norm = -T(dim) * (log2pi + log(v)) / 2;
+        T* o = out.v.data();
+        for (int l = 0; l < L; ++l) o[l] = norm;
+        for (int i = 0; i < dim; ++i) {
+          const T* a = at.v.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(at.lanes);
+          const int mi = m.width == 1 ? 0 : i;
+          const T* mm = m.v.data() + static_cast<std::size_t>(mi) * static_cast<std::size_t>(m.lanes);
+          const bool al = at.lanes > 1, ml = m.lanes > 1;
+          for (int l = 0; l < L; ++l) {
+            const T r = a[al ? l : 0] - mm[ml ? l : 0];
+            o[l] -= r * r * inv / 2;
+          }
+        }
+        return out;
+      }
+      for (int l = 0; l < L; ++l) {
+        const T v = c.at(0, l);
         T q = T(0);
         for (int i = 0; i < dim; ++i) {
           const T r = at.at(i, l) - m.at(m.width == 1 ? 0 : i, l);

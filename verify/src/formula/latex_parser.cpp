@@ -625,6 +625,28 @@ NodePtr parse_expanded(const std::string& original, const Expanded& ex, const Ma
     if (ch == '}' || ch == ')' || ch == ']') --depth;
   }
   if (max_depth > 64) throw LatexError({}, "", "brackets nested more than 64 deep");
+  {
+    // Braces must balance (TeX requires it); say which one is open rather than where the parser gave up.
+    std::vector<std::size_t> open;
+    for (std::size_t i = 0; i < ex.text.size(); ++i) {
+      if (ex.text[i] == '\\' && i + 1 < ex.text.size()) {
+        ++i;
+        continue;
+      }
+      if (ex.text[i] == '{') open.push_back(i);
+      if (ex.text[i] == '}') {
+        if (open.empty()) {
+          const Pos p = position_in(original, ex.origin[i]);
+          throw LatexError(p, original.substr(p.offset, 12), "'}' closes nothing");
+        }
+        open.pop_back();
+      }
+    }
+    if (!open.empty()) {
+      const Pos p = position_in(original, ex.origin[open.back()]);
+      throw LatexError(p, original.substr(p.offset, 12), "'{' is never closed");
+    }
+  }
   memory_input<> in(ex.text, "formula");
   Furthest far;
   std::unique_ptr<pt::node> root;

@@ -636,6 +636,15 @@ class Resolver {
 
   ExprPtr power(const Node& n, ExprPtr base, const Node& expo) {
     check_numeric(n, base);
+    if (expo.kind == Kind::text && expo.text == "\\top") {
+      if (base->type == Type::matrix) return make(Op::transpose, Type::matrix, base->dim, {base}, n);
+      if (base->type == Type::vector) {
+        Expr t = *make(Op::transpose, Type::vector, base->dim, {base}, n);
+        t.text = "row";
+        return P(std::move(t));
+      }
+      fail(n, "transpose of " + describe(base));
+    }
     if (base->type == Type::vector && base->dim == 1 && !is_symbol(expo, "T")) base = as_scalar(base);
     if (base->type == Type::matrix) {
       if (expo.kind == Kind::neg && expo.args[0]->kind == Kind::number && expo.args[0]->text == "1")
