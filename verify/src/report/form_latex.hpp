@@ -1,0 +1,28 @@
+#pragma once
+// The LaTeX of a case's forms, for the errata (private to src/report). Two hooks that the formula layer will fill
+// in; the report code calls only these, so the writers do not change when it lands.
+#include <string>
+#include <utility>
+
+#include "verify/case_file.hpp"
+
+namespace verify::report {
+
+// The formula of one form of a case, as LaTeX, or "" when none is known. Today: the case's statement for
+// "as_written" and "" for every other form (the errata then show the case's explanation in place of the corrected
+// formula).
+std::string form_latex(const CaseSpec& c, const std::string& form);
+
+// The two formulas with the parts where they differ marked, for showing them side by side. Today: both unchanged.
+// The formula layer is to find the differing subterms from the two expression trees (not by string diff) and wrap
+// each in diff_mark() below.
+std::pair<std::string, std::string> highlight_difference(const std::string& latex_a, const std::string& latex_b);
+
+// The one highlighting mechanism, chosen because it renders the same in KaTeX (report.html, no `trust` needed) and
+// in GitHub's MathJax (report.md): a red box, `{\color{red}\boxed{...}}`. The outer braces keep KaTeX's \color (a
+// switch to the end of its group) from colouring what follows. \htmlClass would need KaTeX's trust option and is
+// unknown to MathJax; \colorbox takes text-mode content, so the math inside would need `$...$`, which GitHub's
+// MathJax does not process there.
+inline std::string diff_mark(const std::string& latex) { return "{\\color{red}\\boxed{" + latex + "}}"; }
+
+}  // namespace verify::report
