@@ -342,6 +342,8 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
       b.push_back(heading(3, std::move(h)));
       if (const ClaimInfo* info = Registry::instance().find(first.claim); info && !info->summary.empty())
         b.push_back(para({R(info->summary)}, "claim-summary"));
+      else if (e.cases.size() == 1 && !first.description.empty())
+        b.push_back(para({R(first.description)}, "claim-summary"));
       b.push_back(para({B(e.verdict)}, "verdict " + standing_cls(e.standing)));
       // The statement, and beside it the correction (or, until the formula layer gives one, the explanation).
       const CaseAccount* explained = nullptr;
@@ -349,7 +351,6 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
         if (!explained && (a.standing == Standing::wrong || a.phrase.find("refuted") != std::string::npos)) explained = &a;
       const std::string written = form_latex(first, "as_written").empty() ? e.statement : form_latex(first, "as_written");
       if (explained) {
-        explained_in_errata.insert(explained->spec->name);
         const std::string corr = explained->corrected_form.empty() ? std::string() : form_latex(*explained->spec, explained->corrected_form);
         Block cmp;
         cmp.kind = Block::Kind::compare;
@@ -357,6 +358,7 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
           const auto [a, c] = highlight_difference(written, corr);
           cmp.panes = {{"As the note writes it", a, {}}, {"Corrected", c, {}}};
         } else {
+          explained_in_errata.insert(explained->spec->name);
           Pane why{"What is wrong, and the correct form", {}, {}};
           for (const auto& p : paragraphs(explained->spec->comment)) why.paragraphs.push_back({R(p)});
           if (why.paragraphs.empty()) why.paragraphs.push_back({T("(The case file gives no explanation.)")});
@@ -412,7 +414,7 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
     for (const auto& n : notes)
       for (const auto& e : n.claims)
         for (const auto& acc : e.cases) {
-          Text t{B(acc.spec->name), T(" (" + note_short(n.note) + ", " + e.section + "): " + acc.phrase + ". Forms: ")};
+          Text t{T(anchor(acc.spec->name), "anchor"), B(acc.spec->name), T(" (" + note_short(n.note) + ", " + e.section + "): " + acc.phrase + ". Forms: ")};
           bool first_form = true;
           for (const auto& f : r.forms) {
             if (f.case_name != acc.spec->name || is_mutant_form(f.form)) continue;
@@ -457,7 +459,8 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
                                   T(acc.phrase, standing_cls(acc.standing)),
                                   T(fmt::format(" ({} checks)", acc.checks.size()), "small")},
                                  anchor(cs.name), "case"));
-        Text claim{B("Claim "), C(cs.claim)};
+        Text claim = cs.claim.empty() ? Text{B("Formula case"), T(" (its forms are written in LaTeX in the case file)")}
+                                      : Text{B("Claim "), C(cs.claim)};
         if (info && !info->summary.empty()) claim.push_back(R(": " + info->summary));
         claim.push_back(T(claim.back().text.back() == '.' ? " " : ". "));
         claim.push_back(B("Case file: "));

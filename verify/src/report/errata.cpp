@@ -7,14 +7,13 @@
 #include <map>
 #include <tuple>
 
+#include "form_latex.hpp"
 #include "format.hpp"
 #include "labels.hpp"
 
 namespace verify::report {
 
 namespace {
-
-bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
 // "“as written step6”, “first term is entropy”" for a list of forms.
 std::string quoted_forms(const std::vector<const FormResult*>& forms) {
@@ -59,6 +58,9 @@ std::string error_sentence(const CheckResult& c, bool written) {
              ", beyond the allowed ±" + num(k.margin, 3) + ".";
     case TestKind::equality: break;
   }
+  if (k.reference == 0 && k.reference_se == 0 && !k.quantity.empty())  // a residual that the formula says is zero
+    return who + (written ? " is off" : " is refuted") + at_label(k) + ": " + k.quantity + " should be 0 but " +
+           measured.substr(measured.find(" is ") + 1) + ", " + percent(std::abs(off)) + " " + relative_to(k) + ".";
   return who + " gives " + num(k.reference) + at_label(k) + " where " + measured + ": " + percent(std::abs(off)) +
          (off > 0 ? " too high, " : " too low, ") + relative_to(k) + ".";
 }
@@ -96,8 +98,9 @@ CaseAccount account_case(const CaseSpec& cs, const std::vector<CheckResult>& che
   for (const auto& f : forms)
     if (f.case_name == cs.name && !is_mutant_form(f.form)) all.push_back(&f);
   for (const auto* f : all) {
-    if (has(f->form, "as_written")) a.written.push_back(f);
-    else if (has(f->form, "corrected")) a.corrected.push_back(f);
+    const std::string role = form_role(cs, f->form);
+    if (role == "as_written") a.written.push_back(f);
+    else if (role == "corrected") a.corrected.push_back(f);
     else a.other.push_back(f);
   }
   if (a.written.empty()) std::swap(a.written, a.other);  // every other form is the note's claim

@@ -1,7 +1,7 @@
 #pragma once
 // What a case says about its note's claim, in words, from the verdicts of its forms (private to src/report).
-// Forms are told apart by name: a name containing "as_written" is the note's formula as written, one containing
-// "corrected" a correction; other names are further readings or steps checked alongside. A case without any
+// Forms are told apart by their role (form_latex.hpp: from the case file's forms, else by name): the note's formula
+// as written (or a step of its derivation), a correction, or a further reading checked alongside. A case without any
 // as_written form states the note's claims directly in all its non-corrected forms (e.g. tweedie_ddpm_*).
 #include <string>
 #include <vector>

@@ -51,7 +51,9 @@ inline std::string percent(double rel) {
   return fmt::format("{:.2g}%", rel * 100);
 }
 
-inline bool is_exact(const Check& k) { return k.estimate.std_error == 0 && k.estimate.method == "exact"; }
+inline bool is_exact(const Check& k) {
+  return k.exact || (k.estimate.std_error == 0 && k.estimate.method == "exact");
+}
 
 inline std::string estimate_pm(const Check& k) {
   if (is_exact(k)) return num(k.estimate.mean, 10) + " (exact)";

@@ -78,6 +78,10 @@ std::string display_math(const std::string& latex) {
 std::string text(const Text& t, bool in_table = false) {
   std::string out;
   for (const auto& s : t) {
+    if (s.cls == "anchor") {  // a link target for the errata's "Checks and numbers"
+      out += "<a id=\"" + s.text + "\"></a>";
+      continue;
+    }
     if (s.cls.rfind("badge", 0) == 0) {  // a verdict badge (a pill in HTML)
       const auto a = s.text.find_first_not_of(' ');
       out += " [" + esc(a == std::string::npos ? s.text : s.text.substr(a)) + "]";
