@@ -19,9 +19,13 @@ trap 'rm -rf "$work"' EXIT
 keep=${2:-$work}
 mkdir -p "$keep"
 out="$keep/report"
-# Fixed cases: a wrong claim with its correction, holding ones, a claim checked in two scenarios that disagree
-# (sigma_0 > 0 and = 0), and claim figures.
-"$verify" run cases/gaussian_kl cases/forward_process/fwd_ve_chain_sigma0_positive.toml \
+# Fixed case files (named one by one, so that new cases elsewhere do not change the golden images): a wrong claim with
+# its correction typeset beside it, holding ones, a claim checked in two scenarios that disagree (sigma_0 > 0 and = 0),
+# and claim figures.
+kl=cases/gaussian_kl
+"$verify" run $kl/kl_closed_form_2d.toml $kl/kl_note000_identical_covariance.toml $kl/kl_note001_fixed_variance.toml \
+  $kl/kl_note001_general_t10.toml $kl/kl_note003_fixed_variances.toml $kl/kl_standard_normal.toml \
+  cases/forward_process/fwd_ve_chain_sigma0_positive.toml \
   cases/forward_process/fwd_ve_chain_sigma0_zero.toml cases/eps_prefactor/eps_weight_profile_linear.toml \
   cases/posterior/post_regression_linear1000.toml --out "$out" --threads 2 > "$work/run.txt" 2>&1 \
   || { echo "FAIL: verify run failed"; tail -5 "$work/run.txt"; exit 1; }
