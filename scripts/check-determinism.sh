@@ -9,8 +9,8 @@ trap 'rm -rf "$tmp"' EXIT
 normalise() {
   if command -v jq >/dev/null; then
     jq -S 'walk(if type == "object" then del(.seconds) else . end) | del(.run.threads)' "$1"
-  else  # report.json is pretty-printed, one key per line
-    grep -vE '^\s*"(seconds|threads)":' "$1" | sed -E 's/,$//'
+  else  # report.json has one check per line
+    sed -E 's/"seconds":[-+.0-9eE]+//g; s/"threads":[0-9]+//' "$1"
   fi
 }
 for run in "t1:1" "t2:2" "t2again:2"; do

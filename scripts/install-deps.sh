@@ -5,13 +5,15 @@ set -euo pipefail
 pkgs=(g++ cmake make pkg-config
       libeigen3-dev libboost-dev libboost-math-dev doctest-dev libtomlplusplus-dev nlohmann-json3-dev
       libcli11-dev libfmt-dev librandom123-dev libbenchmark-dev gnuplot-nox
+      zlib1g-dev libjs-katex fonts-katex
       clang libclang-rt-14-dev libomp-dev jq
-      chromium
-      dpkg-dev file fonts-katex libjs-katex tao-pegtl-dev)
-# chromium: headless check of report.html (scripts/check-html.sh); clang/libclang-rt (libFuzzer)/libomp: scripts/fuzz.sh;
-# jq: determinism test; dpkg-dev/file: dpkg-shlibdeps for `cpack -G DEB`; fonts-katex/libjs-katex: the .deb's run-time
-# dependencies (HTML report), installed here so that scripts/check-downstream.sh installs the .deb without the network;
-# tao-pegtl-dev: the formula layer's LaTeX parser (verify/src/formula/)
+      chromium python3
+      dpkg-dev file tao-pegtl-dev)
+# libjs-katex, fonts-katex: formulas typeset in report.html (inlined; zlib1g-dev compresses the script), also the .deb's
+# run-time dependencies, installed here so that scripts/check-downstream.sh installs the .deb without the network;
+# chromium + python3: headless browser test of report.html (scripts/check-html.sh, scripts/browser_check.py);
+# clang/libclang-rt (libFuzzer)/libomp: scripts/fuzz.sh; jq: determinism test; dpkg-dev/file: dpkg-shlibdeps for
+# `cpack -G DEB`; tao-pegtl-dev: the formula layer's LaTeX parser (verify/src/formula/)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -239,6 +239,8 @@ int main(int argc, char** argv) {
   std::string formats = "all";
   run->add_option("--format", formats, "Reports to write: all, or a comma-separated list of json, md, html, junit")
       ->capture_default_str();
+  bool per_check = false;
+  run->add_flag("--checks,-v", per_check, "Print one row per check (default: one row per form)");
   bool mutants = false;
   run->add_flag("--mutants", mutants, "Also run each claim's wrong variants (forms mutant:*), which must be refuted");
 
@@ -334,7 +336,7 @@ int main(int argc, char** argv) {
     const RunResult r = run_cases(std::move(cases), opt);
     const auto warnings = write_reports(r, out, ropt, [&](const std::string& what) { progress.phase(what); });
     progress.clear();
-    print_summary(r, std::cout, colour_terminal(STDOUT_FILENO));
+    print_summary(r, std::cout, colour_terminal(STDOUT_FILENO), per_check);
     for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
     return r.all_match() ? 0 : 1;
   } catch (const Interrupted&) {

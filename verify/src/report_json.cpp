@@ -21,7 +21,7 @@ std::string report_json(const RunResult& r) {
               {"cases", r.cases.size()},
               {"checks", r.checks.size()},
               {"all_match", r.all_match()}};
-  auto& checks = j["checks"] = nlohmann::json::array();
+  std::vector<nlohmann::ordered_json> checks;
   for (const auto& c : r.checks) {
     const auto& k = c.check;
     const auto& a = c.assessment;
@@ -60,14 +60,20 @@ std::string report_json(const RunResult& r) {
     o["seconds"] = c.seconds;
     checks.push_back(o);
   }
-  auto& forms = j["forms"] = nlohmann::json::array();
+  std::vector<nlohmann::ordered_json> forms;
   for (const auto& f : r.forms)
     forms.push_back({{"case", f.case_name},
                      {"form", f.form},
                      {"verdict", to_string(f.verdict)},
                      {"expect", f.expect ? nlohmann::json(to_string(*f.expect)) : nlohmann::json(nullptr)},
                      {"matches", f.matches()}});
-  return j.dump(2) + "\n";
+  // One check (and one form) per line: compact enough for a large run (about 1 kB per check), still greppable
+  // and diffable line by line.
+  std::string out = "{\"run\": " + j["run"].dump() + ",\n\"checks\": [";
+  for (std::size_t i = 0; i < checks.size(); ++i) out += (i ? ",\n" : "\n") + checks[i].dump();
+  out += "\n],\n\"forms\": [";
+  for (std::size_t i = 0; i < forms.size(); ++i) out += (i ? ",\n" : "\n") + forms[i].dump();
+  return out + "\n]}\n";
 }
 
 }  // namespace verify

@@ -1,6 +1,7 @@
 #pragma once
-// What `verify run` prints: the summary table on stdout (coloured only on a terminal) and a progress line on stderr
-// for runs longer than a second (only when stderr is a terminal).
+// What `verify run` prints: on stdout (coloured only on a terminal) one row per form of every case, or with
+// per_check one row per check; then every form that differs from its expectation, every warning and a closing line,
+// whatever the table. A progress line goes to stderr for runs longer than a second (only when stderr is a terminal).
 #include <chrono>
 #include <cstddef>
 #include <ostream>
@@ -10,7 +11,7 @@
 
 namespace verify {
 
-void print_summary(const RunResult& r, std::ostream& os, bool colour);
+void print_summary(const RunResult& r, std::ostream& os, bool colour, bool per_check = false);
 
 // True when fd is a terminal and the environment does not ask for plain output (NO_COLOR, TERM=dumb).
 bool colour_terminal(int fd);

@@ -4,6 +4,7 @@
 // Planning only rearranges what RunResult holds; it computes no mathematics.
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "verify/figure.hpp"
@@ -26,6 +27,8 @@ std::vector<Plot> plan_plots(const RunResult& r);
 // The data file and the gnuplot script of a plot (the script reads <stem>.dat and writes <stem>.svg).
 std::string gnuplot_data(const Plot& p);
 std::string gnuplot_script(const Plot& p);
+// Width and height of the plot's SVG in pixels (as the script sets them).
+std::pair<int, int> plot_size(const Plot& p);
 
 // Path of the gnuplot executable found on PATH, or empty.
 std::string find_gnuplot();

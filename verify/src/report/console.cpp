@@ -1,8 +1,11 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <map>
 
@@ -18,16 +21,48 @@ bool colour_terminal(int fd) {
   return !(term && std::strcmp(term, "dumb") == 0);
 }
 
-void print_summary(const RunResult& r, std::ostream& os, bool colour) {
+namespace {
+
+void print_forms(const RunResult& r, std::ostream& os, const std::function<std::string(const std::string&, const char*)>& paint) {
+  using report::percent;
+  struct Agg {
+    std::size_t checks = 0, refuted = 0;
+    double max_rel = 0, max_mdd = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Agg> agg;
+  for (const auto& c : r.checks) {
+    Agg& a = agg[{c.case_name, c.check.form}];
+    ++a.checks;
+    a.refuted += c.assessment.verdict == Verdict::refuted;
+    if (std::isfinite(c.assessment.relative_discrepancy)) a.max_rel = std::max(a.max_rel, std::abs(c.assessment.relative_discrepancy));
+    if (std::isfinite(c.assessment.min_detectable_relative)) a.max_mdd = std::max(a.max_mdd, c.assessment.min_detectable_relative);
+  }
+  os << fmt::format("{:<40} {:<36} {:>6} {:>8} {:>12} {:>11}  {:<12} {:<12}\n", "case", "form", "checks", "refuted",
+                    "max |rel d|", "max mdd_rel", "verdict", "expect");
+  for (const auto& f : r.forms) {
+    const Agg& a = agg[{f.case_name, f.form}];
+    std::string v = fmt::format("{:<12}", to_string(f.verdict));
+    if (!f.matches()) v = paint(v, "1;31");
+    else if (f.expect) v = paint(v, "32");
+    os << fmt::format("{:<40} {:<36} {:>6} {:>8} {:>12} {:>11}  {} {:<12}\n", f.case_name.substr(0, 40), f.form.substr(0, 36),
+                      a.checks, a.refuted, percent(a.max_rel), percent(a.max_mdd), v, f.expect ? to_string(*f.expect) : "-");
+  }
+}
+
+}  // namespace
+
+void print_summary(const RunResult& r, std::ostream& os, bool colour, bool per_check) {
   using report::num;
   auto paint = [&](const std::string& s, const char* code) {
     return colour ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
   };
+  if (!per_check) print_forms(r, os, paint);
   std::map<std::pair<std::string, std::string>, bool> matches;
   for (const auto& f : r.forms) matches[{f.case_name, f.form}] = f.matches();
-  os << fmt::format("{:<40} {:<20} {:<28} {:>13} {:>10} {:>13} {:>9} {:>8} {:<12} {:<12}\n", "case", "form", "label",
+  if (per_check) os << fmt::format("{:<40} {:<20} {:<28} {:>13} {:>10} {:>13} {:>9} {:>8} {:<12} {:<12}\n", "case", "form", "label",
                     "estimate", "SE", "reference", "p", "mdd_rel", "verdict", "expect");
   for (const auto& c : r.checks) {
+    if (!per_check) break;
     const auto& a = c.assessment;
     const bool fails = report::check_fails(c, matches[{c.case_name, c.check.form}]);
     std::string v = fmt::format("{:<12}", to_string(a.verdict));

@@ -46,11 +46,14 @@ inline std::string percent(double rel) {
   if (!std::isfinite(rel)) return "n/a";
   const double a = std::abs(rel) * 100;
   if (a == 0) return "0%";
+  if (a >= 1000) return fmt::format("{:.3g}%", rel * 100);  // 6.95e+09%, not 6946817548.0%
   if (a >= 0.1) return fmt::format("{:.{}f}%", rel * 100, a >= 10 ? 1 : 2);
   return fmt::format("{:.2g}%", rel * 100);
 }
 
-inline bool is_exact(const Check& k) { return k.estimate.std_error == 0 && k.estimate.method == "exact"; }
+inline bool is_exact(const Check& k) {
+  return k.exact || (k.estimate.std_error == 0 && k.estimate.method == "exact");
+}
 
 inline std::string estimate_pm(const Check& k) {
   if (is_exact(k)) return num(k.estimate.mean, 10) + " (exact)";
@@ -72,6 +75,13 @@ inline std::string test_str(const Check& k) {
     case TestKind::at_least: return "at least";
   }
   return "?";
+}
+
+// 2 -> "2nd", 11 -> "11th", 23 -> "23rd".
+inline std::string ordinal(std::size_t n) {
+  const std::size_t t = n % 100, u = n % 10;
+  const char* suf = (t >= 11 && t <= 13) ? "th" : u == 1 ? "st" : u == 2 ? "nd" : u == 3 ? "rd" : "th";
+  return std::to_string(n) + suf;
 }
 
 // Short note name: "000_35d6a71510c0217c.txt" -> "000".

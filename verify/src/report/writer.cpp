@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "katex.hpp"
 #include "verify/errors.hpp"
 #include "verify/interrupt.hpp"
 #include "verify/report_document.hpp"
@@ -50,11 +51,6 @@ void write_file(const fs::path& f, const std::string& text) {
   o << text;
   o.close();
   if (!o) throw std::runtime_error("cannot write " + f.string());
-}
-
-std::string read_file(const fs::path& f) {
-  std::ifstream in(f, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // Puts the finished folder tmp in place of out. With an existing out the two are exchanged in one atomic step
@@ -121,10 +117,11 @@ std::vector<std::string> write_reports(const RunResult& r, const fs::path& out, 
       if (status) status("writing reports");
       const auto doc = report::build_document(r, plots, rendered);
       if (opt.markdown) write_file(tmp / "report.md", report::render_markdown(doc));
-      if (opt.html)
-        write_file(tmp / "report.html", report::render_html(doc, [&](const std::string& stem) {
-                     return read_file(tmp / "plots" / (stem + ".svg"));
-                   }));
+      if (opt.html) {
+        const report::Katex k = report::load_katex(report::all_latex(doc));
+        if (!k.found) warnings.push_back(k.problem + ": report.html shows its formulas as LaTeX source");
+        write_file(tmp / "report.html", report::render_html(doc, {k.found, k.js, k.css}));
+      }
     }
     throw_if_interrupted();
     swap_into_place(tmp, out);
