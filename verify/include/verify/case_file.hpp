@@ -55,6 +55,7 @@ struct CaseSpec {
   // Formula cases (no `claim`): the forms written in LaTeX in the case file, and what the checks need of them.
   std::vector<FormSpec> forms;
   std::shared_ptr<const formula::FormulaCase> formula;
+  std::string statement_latex;  // the statement as parsed and printed (macros expanded; aligned lines for derivations)
 
   const GaussianMixture& require_mixture() const;
   const NoiseSchedule& require_schedule() const;

@@ -464,9 +464,19 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
     f.name = "as_written";
     f.role = "as_written";
     f.tree = stmt;
-    f.latex = statement;
+    f.latex = to_latex(*stmt);
     f.where = sw;
     fc->forms.push_back(f);
+    c.statement_latex = f.latex;
+  }
+  if (derivation) {
+    std::string al = "\\begin{aligned}" + fc->lines[0];
+    for (std::size_t i = 1; i < fc->lines.size(); ++i) {
+      const std::string& op = fc->line_relations[i - 1];
+      const std::string o = op == "<=" ? "\\le" : op == ">=" ? "\\ge" : op == "approx" ? "\\approx" : op == "propto" ? "\\propto" : op;
+      al += (i == 1 ? " &" : " \\\\ &") + o + " " + fc->lines[i];
+    }
+    c.statement_latex = al + "\\end{aligned}";
   }
   auto read_forms = [&](const char* table, bool mutants) {
     const toml::node* n = root.get(table);

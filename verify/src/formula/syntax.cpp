@@ -1,5 +1,6 @@
 // Printing and comparing syntax trees. to_latex writes normalised LaTeX that parses back to the same tree
 // (tested in test_latex.cpp); it is what reports show for a form and what the difference highlighter wraps.
+#include <functional>
 #include <set>
 
 #include "verify/formula/syntax.hpp"
@@ -77,7 +78,26 @@ std::string args_latex(const Node& n, std::size_t from) {
 
 }  // namespace
 
+namespace {
+// While printing with differences marked: the nodes to wrap, and how.
+thread_local const std::set<const Node*>* g_marked = nullptr;
+thread_local const std::function<std::string(const std::string&)>* g_mark = nullptr;
+std::string to_latex_plain(const Node& n);
+}  // namespace
+
 std::string to_latex(const Node& n) {
+  if (g_marked && g_marked->count(&n)) {
+    const auto* saved = g_marked;
+    g_marked = nullptr;  // the subtree inside a mark is printed plain
+    std::string inner = to_latex_plain(n);
+    g_marked = saved;
+    return (*g_mark)(inner);
+  }
+  return to_latex_plain(n);
+}
+
+namespace {
+std::string to_latex_plain(const Node& n) {
   switch (n.kind) {
     case Kind::number: return n.text;
     case Kind::symbol: {
@@ -175,6 +195,8 @@ std::string to_latex(const Node& n) {
   return "?";
 }
 
+}  // namespace
+
 bool same(const Node& a, const Node& b) {
   if (a.kind != b.kind || a.text != b.text || a.seps != b.seps || a.args.size() != b.args.size()) return false;
   if (a.sym.base != b.sym.base || a.sym.style != b.sym.style || a.sym.accents != b.sym.accents ||
@@ -194,6 +216,44 @@ std::string symbol_name(const Node& n, bool with_sub) {
   if (with_sub && n.sub) s += "_" + braced(script_latex(*n.sub));
   if (n.sym.star) s += "^{*}";
   return s;
+}
+
+}  // namespace verify::formula
+
+namespace verify::formula {
+
+namespace {
+// Collects the smallest subtrees where a and b differ: equal nodes are skipped, nodes of the same shape are compared
+// child by child, anything else is a difference as a whole.
+void differences(const Node& a, const Node& b, std::set<const Node*>& ma, std::set<const Node*>& mb) {
+  if (same(a, b)) return;
+  const bool shape = a.kind == b.kind && a.text == b.text && a.seps == b.seps && a.args.size() == b.args.size() &&
+                     a.sym.base == b.sym.base && a.sym.style == b.sym.style && a.sym.accents == b.sym.accents &&
+                     a.sym.primes == b.sym.primes && a.sym.star == b.sym.star && bool(a.sub) == bool(b.sub) &&
+                     bool(a.sup) == bool(b.sup) && a.kind != Kind::number && a.kind != Kind::symbol;
+  if (!shape) {
+    ma.insert(&a);
+    mb.insert(&b);
+    return;
+  }
+  for (std::size_t i = 0; i < a.args.size(); ++i) differences(*a.args[i], *b.args[i], ma, mb);
+  if (a.sub) differences(*a.sub, *b.sub, ma, mb);
+  if (a.sup) differences(*a.sup, *b.sup, ma, mb);
+}
+}  // namespace
+
+std::pair<std::string, std::string> latex_with_differences(const Node& a, const Node& b,
+                                                           const std::function<std::string(const std::string&)>& mark) {
+  std::set<const Node*> ma, mb;
+  differences(a, b, ma, mb);
+  g_mark = &mark;
+  g_marked = &ma;
+  std::string sa = to_latex(a);
+  g_marked = &mb;
+  std::string sb = to_latex(b);
+  g_marked = nullptr;
+  g_mark = nullptr;
+  return {sa, sb};
 }
 
 }  // namespace verify::formula

@@ -2,6 +2,7 @@
 // The syntax tree of a LaTeX formula as the notes write it: what was written, before any meaning is given to the
 // symbols (that is resolve.hpp's job). Built by the PEGTL grammar in src/formula/latex_grammar.hpp.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -93,6 +94,9 @@ struct Node {
 std::string to_latex(const Node& n);
 // Structural equality (positions ignored).
 bool same(const Node& a, const Node& b);
+// Both trees printed with each smallest differing subtree wrapped by mark() (the errata's highlight).
+std::pair<std::string, std::string> latex_with_differences(const Node& a, const Node& b,
+                                                           const std::function<std::string(const std::string&)>& mark);
 // Canonical name of a symbol with its decorations and subscript, e.g. "\bar{\alpha}_{t-1}" (for messages).
 std::string symbol_name(const Node& n, bool with_sub = true);
 
