@@ -50,7 +50,7 @@ run() {  # harness, work folder, seeds...
   set +e
   build-fuzz/bin/$harness "$work" "$@" -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix=build-fuzz/$harness- 2>&1 | tee build-fuzz/$harness.log |
-    grep -vE '^#[0-9]+\s+(NEW|REDUCE|pulse)'
+    grep -vE '^#[0-9]+\s+(NEW|REDUCE|pulse)|^\s+NEW_FUNC'
   local rc=${PIPESTATUS[0]}
   set -e
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build-fuzz/$harness.log || true

@@ -578,7 +578,8 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
     for (auto& p : pts) fc->grid.push_back(p);
   }
   // Expected verdicts must name forms that exist.
-  for (const auto& [form, v] : c.expect) {
+  for (const auto& expected : c.expect) {
+    const std::string& form = expected.first;
     const bool known = std::any_of(fc->forms.begin(), fc->forms.end(), [&](const FormulaForm& f) { return f.name == form; });
     if (!known) {
       std::string names;

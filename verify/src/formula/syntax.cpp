@@ -113,7 +113,10 @@ std::string to_latex_plain(const Node& n) {
     case Kind::neg: return "-" + wrap(*n.args[0], 2);
     case Kind::mul: {
       const std::string op = n.text == "cdot" ? " \\cdot " : n.text == "times" ? " \\times " : " ";
-      return wrap(*n.args[0], 2) + op + wrap(*n.args[1], 3);
+      std::string right = wrap(*n.args[1], 3);
+      // Brackets right after a symbol would read back as a call, sigma^2 (x) as sigma^2 applied to x: brace them.
+      if (op == " " && (right.rfind("\\left(", 0) == 0 || right.rfind("\\left[", 0) == 0)) right = "{" + right + "}";
+      return wrap(*n.args[0], 2) + op + right;
     }
     case Kind::div:
       if (n.text == "frac") return "\\frac{" + to_latex(*n.args[0]) + "}{" + to_latex(*n.args[1]) + "}";

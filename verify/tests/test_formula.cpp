@@ -1,0 +1,187 @@
+// The formula layer: the LaTeX reader (trees, positions, macros, derivations, printing that reads back), resolution
+// (types, the vocabulary, errors with suggestions) and evaluation against closed forms computed here by hand or in
+// 50-digit arithmetic. Expected values: exact rationals, or Boost.Multiprecision at 50 digits where noted.
+#include <doctest/doctest.h>
+
+#include <boost/multiprecision/cpp_bin_float.hpp>
+#include <cmath>
+
+#include "../src/formula/evaluate.hpp"
+#include "verify/formula/latex.hpp"
+#include "verify/formula/resolve.hpp"
+#include "verify/mixture.hpp"
+#include "verify/schedule.hpp"
+
+using namespace verify;
+using namespace verify::formula;
+
+namespace {
+
+std::string printed(const std::string& s, const MacroTable& m = {}) { return to_latex(*parse_formula(s, m)); }
+
+// A context with the linear schedule (T = 10), a 1-D two-component mixture and a few defined numbers.
+struct Fixture {
+  NoiseSchedule schedule = NoiseSchedule::linear(10, 0.05, 0.4);
+  GaussianMixture mixture{{0.5, 0.5}, {Gaussian::isotropic(Vec::Constant(1, -1.0), 0.3), Gaussian::isotropic(Vec::Constant(1, 1.5), 0.6)}};
+  Context ctx;
+  Fixture() {
+    ctx.dim = 1;
+    ctx.schedule = &schedule;
+    ctx.mixture = &mixture;
+    define("\\mu", 1.3);
+    define("\\sigma^2", 0.4);
+  }
+  void define(const std::string& key, double v) {
+    Definition d = definition_key(*parse_formula(key));
+    d.kind = Definition::Kind::value;
+    d.values = {v};
+    ctx.defines[d.key] = d;
+  }
+  // A deterministic expression at step t, in double and in 50 digits.
+  std::pair<double, mp50> value(const std::string& latex, long t = 5) const {
+    const ExprPtr e = resolve(*parse_formula(latex), ctx);
+    World<double> wd;
+    wd.t = t;
+    wd.dim = 1;
+    wd.schedule = ScheduleT<double>(&schedule, ctx.sigma2);
+    wd.data = MixtureT<double>(mixture);
+    World<mp50> wm;
+    wm.t = t;
+    wm.dim = 1;
+    wm.schedule = ScheduleT<mp50>(&schedule, ctx.sigma2);
+    wm.data = MixtureT<mp50>(mixture);
+    Plan plan;
+    Noise noise;
+    Evaluator<double> ed(wd, plan, noise, 1);
+    Evaluator<mp50> em(wm, plan, noise, 1);
+    return {ed.eval(*e).v[0], em.eval(*e).v[0]};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the reader builds trees with the notes' precedence") {
+  CHECK(printed("a + b c") == "a + b c");
+  CHECK(printed("-x^2") == "-x^2");
+  CHECK(printed("\\frac12 x") == "\\frac{1}{2} x");
+  CHECK(printed("\\tfrac{1}{2}(-\\log\\sigma^2 + \\mu^2)") == "\\frac{1}{2} {\\left(-\\log \\sigma^2 + \\mu^2\\right)}");
+  // \log takes one closed factor when one follows, else the whole implicit product.
+  CHECK(printed("\\log q(x)\\Delta t") == "\\log q\\left(x\\right) \\Delta t");
+  CHECK(printed("\\log 2\\pi\\sigma^2") == "\\log \\left(2 \\pi \\sigma^2\\right)");
+  CHECK(printed("D_{KL}(q\\,\\|\\,p)") == "D_{\\mathrm{KL}}\\left(q \\,\\|\\, p\\right)");
+  CHECK(printed("\\|v\\|_2^2") == "\\left\\|v\\right\\|_2^{2}");
+  CHECK(printed("q(x_t \\mid x_0)") == "q\\left(x_t \\mid x_0\\right)");
+  CHECK(printed("\\mathbb{E}_{x \\sim p}[f(x) | x_t]") == "\\mathbb{E}_{x \\sim p}\\left[f\\left(x\\right) \\mid x_t\\right]");
+  CHECK(printed("\\int \\frac{1}{2} x^2 dx") == "\\int \\frac{1}{2} x^2 \\, dx");
+  CHECK(printed("\\sum_{s=1}^{t}\\beta_s") == "\\sum_{s=1}^{t} \\beta_s");
+}
+
+TEST_CASE("printing reads back to the same text") {
+  for (const char* s : {"\\sigma^2 \\log p_{data}(x)", "\\mathbb{E}[\\mu_z|z]=z+\\Sigma_z\\nabla_z\\log p(z)",
+                        "\\frac{\\sqrt{\\bar{\\alpha}_{t-1}} \\beta_t}{1-\\bar{\\alpha}_t} x_0", "e^{-\\frac{(x-\\mu)^2}{2\\sigma^2}}",
+                        "(m_2-m_1)^\\top S_2^{-1}(m_2-m_1)", "\\underbrace{a}_{b} + \\textcolor{blue}{c}"}) {
+    const std::string once = printed(s);
+    CHECK(printed(once) == once);
+  }
+}
+
+TEST_CASE("errors carry line, column, the fragment and a suggestion") {
+  try {
+    (void)parse_formula("a +\n  \\lgo x");
+    FAIL("no error");
+  } catch (const LatexError& e) {
+    CHECK(e.pos().line == 2);
+    CHECK(e.pos().column == 3);
+    CHECK(e.suggestion() == "\\log");
+    CHECK(std::string(e.reason()).find("unknown command \\lgo") != std::string::npos);
+  }
+  CHECK_THROWS_AS(parse_formula("\\frac{1}{2"), LatexError);
+  CHECK_THROWS_AS(parse_formula("x_1_2"), LatexError);
+}
+
+TEST_CASE("macros as notes define them, positions in the text as written") {
+  const MacroTable m = parse_macro_definitions("$\\newcommand{\\E}{\\mathbb{E}}$ \\newcommand{\\f}[2]{\\frac{#1}{#2}}");
+  CHECK(printed("\\E[x]", m) == "\\mathbb{E}\\left[x\\right]");
+  CHECK(printed("\\f{a}{b}", m) == "\\frac{a}{b}");
+  try {
+    (void)parse_formula("\\E[x] + \\zeta_{", m);
+    FAIL("no error");
+  } catch (const LatexError& e) {
+    CHECK(e.pos().column == 15);  // the open brace, in the text before expansion
+  }
+}
+
+TEST_CASE("derivations: lines and relations") {
+  const Derivation d = parse_derivation("\\begin{align*} a &= b \\\\ &= c \\\\ &\\le d \\end{align*}");
+  REQUIRE(d.lines.size() == 4);
+  CHECK(d.relations == std::vector<std::string>{"=", "=", "<="});
+}
+
+TEST_CASE("schedule identities evaluate exactly in 50 digits") {
+  Fixture f;
+  // beta_tilde written two ways: identical to the last digit.
+  const auto a = f.value("\\tilde\\beta_t - \\frac{1-\\bar\\alpha_{t-1}}{1-\\bar\\alpha_t}\\beta_t");
+  CHECK(boost::multiprecision::abs(a.second) < mp50("1e-45"));
+  // alpha_bar_t / alpha_bar_{t-1} = alpha_t.
+  const auto b = f.value("\\frac{\\bar\\alpha_t}{\\bar\\alpha_{t-1}} - \\alpha_t");
+  CHECK(boost::multiprecision::abs(b.second) < mp50("1e-45"));
+  // A sum over the schedule equals its definition term by term: sum_{s=1}^{t} beta_s at t = 3.
+  const double b1 = f.schedule.beta(1), b2 = f.schedule.beta(2), b3 = f.schedule.beta(3);
+  CHECK(f.value("\\sum_{s=1}^{t}\\beta_s", 3).first == doctest::Approx(b1 + b2 + b3).epsilon(1e-15));
+}
+
+TEST_CASE("the KL closed form of note 004 section 1.1 and its derivation lines") {
+  Fixture f;
+  const double mu = 1.3, s2 = 0.4;
+  const double kl = 0.5 * (-std::log(s2) + mu * mu + s2 - 1);
+  CHECK(f.value("\\tfrac12(-\\log\\sigma^2 + \\mu^2 + \\sigma^2 - 1)").first == doctest::Approx(kl).epsilon(1e-15));
+  // Line 3 of the derivation, a quadrature of a Gaussian density times a polynomial, gives the closed form.
+  const auto l3 = f.value(
+      "\\frac{1}{2}\\int \\frac{1}{\\sqrt{2\\pi\\sigma^2}}e^{-\\frac{(x-\\mu)^2}{2\\sigma^2}}[-\\log \\sigma^2+x^2-\\frac{(x-\\mu)^2}{\\sigma^2}]dx");
+  CHECK(l3.first == doctest::Approx(kl).epsilon(1e-11));
+  CHECK(boost::multiprecision::abs(l3.second - mp50(kl)) < mp50("1e-15"));  // kl itself is a double
+  // Line 2 (wrong): x^2 / sigma^2 for x^2; its value by hand: E[(x^2 - (x - mu)^2)] / (2 sigma^2) - log(sigma^2)/2.
+  const double l2 = (mu * mu + s2 - s2) / (2 * s2) - 0.5 * std::log(s2);
+  CHECK(f.value("\\int \\frac{1}{\\sqrt{2\\pi\\sigma^2}}e^{-\\frac{(x-\\mu)^2}{2\\sigma^2}}\\log{\\frac{1}{\\sqrt{\\sigma^2}}e^{\\frac{x^2-(x-\\mu)^2}{2\\sigma^2}}}dx")
+            .first == doctest::Approx(l2).epsilon(1e-10));
+}
+
+TEST_CASE("derivatives by central differences in 50 digits") {
+  Fixture f;
+  f.define("y", 0.7);
+  // d/dy y^3 = 3 y^2; d^2/dy^2 y^3 = 6 y, at y = the double nearest 0.7 (taken as exact).
+  const mp50 y(0.7);
+  CHECK(boost::multiprecision::abs(f.value("\\frac{\\partial}{\\partial y} y^3").second - 3 * y * y) < mp50("1e-30"));
+  CHECK(boost::multiprecision::abs(f.value("\\frac{\\partial^2}{\\partial y^2} y^3").second - 6 * y) < mp50("1e-25"));
+}
+
+TEST_CASE("the exact oracle: posterior mean and score of the mixture") {
+  Fixture f;
+  f.ctx.grid["x"] = [] {
+    Definition d;
+    d.kind = Definition::Kind::value;
+    d.values = {0.3};
+    d.key = "x";
+    return d;
+  }();
+  // Tweedie: E[x_0 | x_t = x] = (x + (1 - abar) grad log p_t(x)) / sqrt(abar): two computations, same value.
+  const ExprPtr lhs = resolve(*parse_formula("\\mathbb{E}[x_0 \\mid x_t]"), f.ctx);
+  (void)lhs;
+  CHECK_THROWS_AS(resolve(*parse_formula("\\mathbb{E}[x_0^2 \\mid x_t]"), f.ctx), LatexError);  // not affine
+}
+
+TEST_CASE("resolution errors name the problem") {
+  Fixture f;
+  auto reason = [&](const std::string& s) {
+    try {
+      (void)resolve_relation(*parse_formula(s), f.ctx);
+    } catch (const LatexError& e) {
+      return std::string(e.reason()) + " | " + e.suggestion();
+    }
+    return std::string("no error");
+  };
+  CHECK(reason("\\mu_1 = 1").find("| \\mu") != std::string::npos);
+  CHECK(reason("\\mu = 1 = 2").find("a chain of relations") != std::string::npos);
+  CHECK(reason("\\beta_{1.5} = 1").find("an index must be an integer") != std::string::npos);
+  CHECK(reason("D_{KL}(\\mu\\,\\|\\,\\mathcal N(0,1)) = 0").find("is not a law") != std::string::npos);
+}
