@@ -67,7 +67,7 @@ TEST_CASE("the reader builds trees with the notes' precedence") {
   CHECK(printed("\\tfrac{1}{2}(-\\log\\sigma^2 + \\mu^2)") == "\\frac{1}{2} {\\left(-\\log \\sigma^2 + \\mu^2\\right)}");
   // \log takes one closed factor when one follows, else the whole implicit product.
   CHECK(printed("\\log q(x)\\Delta t") == "\\log q\\left(x\\right) \\Delta t");
-  CHECK(printed("\\log 2\\pi\\sigma^2") == "\\log \\left(2 \\pi \\sigma^2\\right)");
+  CHECK(printed("\\log 2\\pi\\sigma^2") == "\\log\\left(2 \\pi \\sigma^2\\right)");
   CHECK(printed("D_{KL}(q\\,\\|\\,p)") == "D_{\\mathrm{KL}}\\left(q \\,\\|\\, p\\right)");
   CHECK(printed("\\|v\\|_2^2") == "\\left\\|v\\right\\|_2^{2}");
   CHECK(printed("q(x_t \\mid x_0)") == "q\\left(x_t \\mid x_0\\right)");
@@ -79,7 +79,8 @@ TEST_CASE("the reader builds trees with the notes' precedence") {
 TEST_CASE("printing reads back to the same text") {
   for (const char* s : {"\\sigma^2 \\log p_{data}(x)", "\\mathbb{E}[\\mu_z|z]=z+\\Sigma_z\\nabla_z\\log p(z)",
                         "\\frac{\\sqrt{\\bar{\\alpha}_{t-1}} \\beta_t}{1-\\bar{\\alpha}_t} x_0", "e^{-\\frac{(x-\\mu)^2}{2\\sigma^2}}",
-                        "(m_2-m_1)^\\top S_2^{-1}(m_2-m_1)", "\\underbrace{a}_{b} + \\textcolor{blue}{c}"}) {
+                        "(m_2-m_1)^\\top S_2^{-1}(m_2-m_1)", "\\underbrace{a}_{b} + \\textcolor{blue}{c}",
+                        "\\log \\mathbb{E}[e^{z/2}] \\le \\mathbb{E}[z/2]"}) {
     const std::string once = printed(s);
     CHECK(printed(once) == once);
   }

@@ -131,7 +131,9 @@ std::string to_latex_plain(const Node& n) {
         std::string name = n.text == "var" ? "\\mathrm{Var}" : n.text == "cov" ? "\\mathrm{Cov}" : "\\" + n.text;
         const Node& a = *n.args[0];
         if (a.kind == Kind::group) return name + to_latex(a);
-        return name + " " + wrap(a, 3);
+        // A wrapped argument reads back as a bracket group: print it the way the group prints (fuzzer finding).
+        const std::string arg = wrap(a, 3);
+        return arg.rfind("\\left(", 0) == 0 ? name + arg : name + " " + arg;
       }
     case Kind::group: {
       const std::string& b = n.text;
