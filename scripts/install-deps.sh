@@ -8,12 +8,13 @@ pkgs=(g++ cmake make pkg-config
       zlib1g-dev libjs-katex fonts-katex
       clang libclang-rt-14-dev libomp-dev jq
       chromium python3
-      dpkg-dev file tao-pegtl-dev)
+      dpkg-dev file tao-pegtl-dev libginac-dev)
 # libjs-katex, fonts-katex: formulas typeset in report.html (inlined; zlib1g-dev compresses the script), also the .deb's
 # run-time dependencies, installed here so that scripts/check-downstream.sh installs the .deb without the network;
 # chromium + python3: headless browser test of report.html (scripts/check-html.sh, scripts/browser_check.py);
 # clang/libclang-rt (libFuzzer)/libomp: scripts/fuzz.sh; jq: determinism test; dpkg-dev/file: dpkg-shlibdeps for
-# `cpack -G DEB`; tao-pegtl-dev: the formula layer's LaTeX parser (verify/src/formula/)
+# `cpack -G DEB`; tao-pegtl-dev: the formula layer's LaTeX parser (verify/src/formula/); libginac-dev:
+# exact proofs beside the estimates (verify/src/formula/prove*.cpp)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

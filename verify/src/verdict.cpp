@@ -34,6 +34,16 @@ std::string to_string(TestKind k) {
   return "?";
 }
 
+std::string to_string(ProofStatus p) {
+  switch (p) {
+    case ProofStatus::none: return "none";
+    case ProofStatus::proved: return "proved";
+    case ProofStatus::disproved: return "disproved";
+    case ProofStatus::undecided: return "undecided";
+  }
+  return "?";
+}
+
 double combined_se(const Check& c) {
   const double se = std::hypot(c.estimate.std_error, c.reference_se);
   if (se > 0) return se;

@@ -20,6 +20,13 @@ enum class TestKind {
 };
 std::string to_string(TestKind k);
 
+// An exact proof beside the numeric verdict (formula cases only; verify/src/formula/prove.cpp): none (no proof was
+// attempted: not an equation, or no algebraic reading), proved (identically true under the notes' defining
+// relations), disproved (an exact counterexample), undecided (attempted but not decided: the numeric check alone
+// stands).
+enum class ProofStatus { none, proved, disproved, undecided };
+std::string to_string(ProofStatus p);
+
 struct Check {
   std::string form;      // "as_written" or "corrected" (or another named variant)
   std::string label;     // what distinguishes this check within its form, e.g. "t=500, x0=tail"
@@ -41,6 +48,11 @@ struct Check {
   bool exact = false;
   double exact_difference = 0;
   static constexpr double exact_threshold = 1e-25;
+  // The exact proof of the same statement at the same point (ProofStatus above) and what it rests on: the relations
+  // a proof used, the counterexample of a disproof, or why it is undecided. Must agree with the verdict: a check
+  // that holds is never disproved, a refuted one never proved (proof.agreement test).
+  ProofStatus proof = ProofStatus::none;
+  std::string proof_detail;
 };
 
 // What the statistics say about one check, given its own false-alarm level.
