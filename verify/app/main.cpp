@@ -180,8 +180,8 @@ int cmd_mutants(std::vector<std::string> files, RunOptions opt, std::size_t min_
   const RunResult r = run_cases(load_cases(std::move(files)), opt);
   // A mutant is killed when its form is refuted, i.e. when at least one of its checks is: a wrong formula may
   // coincide with the right one at some t or point, and that check alone cannot tell them apart.
-  std::size_t total = 0, killed = 0;
-  std::cout << fmt::format("{:<40} {:<52} {:<12} {:>8} {:>10}\n", "case", "mutant", "verdict", "checks", "max |z|");
+  std::size_t total = 0, killed = 0, algebraic = 0, disproved = 0, proved = 0;
+  std::cout << fmt::format("{:<40} {:<52} {:<12} {:>8} {:>10} {:<10}\n", "case", "mutant", "verdict", "checks", "max |z|", "proof");
   for (const auto& f : r.forms) {
     if (!is_mutant_form(f.form)) continue;
     ++total;
@@ -194,19 +194,28 @@ int cmd_mutants(std::vector<std::string> files, RunOptions opt, std::size_t min_
         ++n;
         zmax = std::max(zmax, std::abs(c.assessment.z));
       }
-    std::cout << fmt::format("{:<40} {:<52} {:<12} {:>8} {:>10.3g}{}\n", f.case_name.substr(0, 40), f.form.substr(7, 52),
-                             to_string(f.verdict), n, zmax, dead ? "" : "   SURVIVED");
+    // A mutant of a formula case with an algebraic reading must also be disproved exactly.
+    if (f.proof != ProofStatus::none) ++algebraic;
+    disproved += f.proof == ProofStatus::disproved;
+    proved += f.proof == ProofStatus::proved;
+    std::cout << fmt::format("{:<40} {:<52} {:<12} {:>8} {:>10.3g} {:<10}{}{}\n", f.case_name.substr(0, 40), f.form.substr(7, 52),
+                             to_string(f.verdict), n, zmax, f.proof == ProofStatus::none ? "-" : to_string(f.proof),
+                             dead ? "" : "   SURVIVED", f.proof == ProofStatus::proved ? "   PROVED (a mutant cannot be right)" : "");
   }
+  for (const auto& w : r.warnings)
+    if (w.rfind("proof disagrees", 0) == 0) std::cout << "warning: " << w << "\n";
   bool real_ok = true;
   for (const auto& f : r.forms)
     if (!is_mutant_form(f.form) && !f.matches()) real_ok = false;
   std::cout << fmt::format("Mutation score: {} of {} mutants refuted ({:.1f}%){}\n", killed, total,
                            total ? 100.0 * killed / total : 0.0, real_ok ? "" : "; some real forms differ from expectation");
+  std::cout << fmt::format("Proofs: {} of {} mutants with an algebraic reading disproved exactly ({} undecided, {} proved)\n",
+                           disproved, algebraic, algebraic - disproved - proved, proved);
   if (total < min_mutants) {
     std::cout << fmt::format("FAIL: only {} mutant(s) registered, at least {} required\n", total, min_mutants);
     return 1;
   }
-  return (killed == total && real_ok) ? 0 : 1;
+  return (killed == total && real_ok && proved == 0) ? 0 : 1;
 }
 
 }  // namespace
@@ -243,6 +252,8 @@ int main(int argc, char** argv) {
   run->add_flag("--checks,-v", per_check, "Print one row per check (default: one row per form)");
   bool mutants = false;
   run->add_flag("--mutants", mutants, "Also run each claim's wrong variants (forms mutant:*), which must be refuted");
+  bool no_proofs = false;
+  run->add_flag("--no-proofs", no_proofs, "Do not decide the formula cases' equations exactly (numeric verdicts only)");
 
   auto* eval = app.add_subcommand("eval", "Evaluate the exact oracle at one point (JSON on stdout)");
   std::string mixture_file, schedule_file, x;
@@ -276,6 +287,8 @@ int main(int argc, char** argv) {
   std::size_t mut_min = 1;
   mut->add_option("--min", mut_min, "Fail unless at least this many mutants are registered")->capture_default_str();
   mut->add_option("--alpha", mut_alpha, "Family-wise false-alarm rate")->capture_default_str()->check(number_in(1e-12, 0.5));
+  bool mut_no_proofs = false;
+  mut->add_flag("--no-proofs", mut_no_proofs, "Do not decide the mutants exactly");
 
   auto* cmp = app.add_subcommand("compare", "Compare a report.json with a baseline report.json (CI gate; exit 1 on a "
                                             "changed verdict, a missing check or form, or a weaker holding check)");
@@ -317,6 +330,7 @@ int main(int argc, char** argv) {
       if (mut_seed >= 0) mo.seed = static_cast<std::uint64_t>(mut_seed);
       mo.threads = mut_threads > 0 ? mut_threads : default_threads();
       mo.alpha = mut_alpha;
+      mo.proofs = !mut_no_proofs;
       return cmd_mutants(mut_files, mo, mut_min);
     }
     // run
@@ -326,6 +340,7 @@ int main(int argc, char** argv) {
     opt.threads = threads > 0 ? threads : default_threads();
     opt.alpha = alpha;
     opt.include_mutants = mutants;
+    opt.proofs = !no_proofs;
     ReportOptions ropt = parse_formats(formats);
     ropt.plots = !no_plots;
     // SIGINT/SIGTERM set a flag; the runner, the engine and the writer stop at their next poll, the temporary

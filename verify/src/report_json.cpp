@@ -56,6 +56,8 @@ std::string report_json(const RunResult& r) {
     o["clt_warning"] = k.estimate.clt_warning();
     o["reason"] = a.reason;
     o["notes"] = k.notes;
+    o["proof"] = to_string(k.proof);
+    o["proof_detail"] = k.proof_detail;
     o["source"] = {{"note", c.source.note}, {"section", c.source.section}};
     o["seconds"] = c.seconds;
     checks.push_back(o);
@@ -66,7 +68,9 @@ std::string report_json(const RunResult& r) {
                      {"form", f.form},
                      {"verdict", to_string(f.verdict)},
                      {"expect", f.expect ? nlohmann::json(to_string(*f.expect)) : nlohmann::json(nullptr)},
-                     {"matches", f.matches()}});
+                     {"matches", f.matches()},
+                     {"proof", to_string(f.proof)},
+                     {"proof_detail", f.proof_detail}});
   // One check (and one form) per line: compact enough for a large run (about 1 kB per check), still greppable
   // and diffable line by line.
   std::string out = "{\"run\": " + j["run"].dump() + ",\n\"checks\": [";

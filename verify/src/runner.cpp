@@ -1,5 +1,6 @@
 #include "verify/runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -33,6 +34,7 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
     throw_if_interrupted();
     if (options.progress) options.progress(case_index++, cases.size(), c.name);
     c.include_mutants = options.include_mutants;
+    c.prove = options.proofs;
     const ClaimInfo* info = c.formula ? nullptr : Registry::instance().find(c.claim);
     if (!info && !c.formula) throw InputError(c.path, "claim", "'" + c.claim + "' is not a registered claim");
     const MonteCarlo mc(options.seed.value_or(c.seed), options.threads, c.name, c.sampling);
@@ -109,8 +111,40 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
     if (r.assessment.verdict == Verdict::refuted || v == Verdict::refuted) v = Verdict::refuted;
     else if (r.assessment.verdict == Verdict::inconclusive) v = Verdict::inconclusive;
   }
+  // Proofs beside the verdicts: per form, and every disagreement as a warning.
+  for (auto& f : out.forms) {
+    std::vector<const CheckResult*> cs;
+    for (const auto& r : out.checks)
+      if (r.case_name == f.case_name && r.check.form == f.form) cs.push_back(&r);
+    auto count = [&](ProofStatus s) { return std::count_if(cs.begin(), cs.end(), [&](const CheckResult* r) { return r->check.proof == s; }); };
+    auto first = [&](auto pred) { return *std::find_if(cs.begin(), cs.end(), pred); };
+    auto detail = [](const CheckResult* r) { return r->check.proof_detail + (r->check.label.empty() ? "" : " (" + r->check.label + ")"); };
+    const auto n = static_cast<long>(cs.size());
+    if (count(ProofStatus::disproved) > 0) {
+      f.proof = ProofStatus::disproved;
+      f.proof_detail = detail(first([](const CheckResult* r) { return r->check.proof == ProofStatus::disproved; }));
+    } else if (count(ProofStatus::proved) == n) {
+      f.proof = ProofStatus::proved;
+      f.proof_detail = cs.front()->check.proof_detail;
+    } else if (count(ProofStatus::none) == n) {
+      f.proof_detail = cs.front()->check.proof_detail;
+    } else {
+      f.proof = ProofStatus::undecided;
+      f.proof_detail = detail(first([](const CheckResult* r) { return r->check.proof != ProofStatus::proved; }));
+    }
+  }
+  for (const auto& r : out.checks)
+    if (proof_disagrees(r))
+      out.warnings.push_back("proof disagrees with the numeric verdict: " + r.case_name + " [" + r.check.form +
+                             (r.check.label.empty() ? "" : " " + r.check.label) + "]: verdict " + to_string(r.assessment.verdict) +
+                             ", proof " + to_string(r.check.proof) + ": " + r.check.proof_detail);
   out.cases = std::move(cases);
   return out;
+}
+
+bool proof_disagrees(const CheckResult& c) {
+  return (c.assessment.verdict == Verdict::holds && c.check.proof == ProofStatus::disproved) ||
+         (c.assessment.verdict == Verdict::refuted && c.check.proof == ProofStatus::proved);
 }
 
 }  // namespace verify

@@ -52,6 +52,8 @@ struct CaseSpec {
   // Set by the runner for `verify mutants` / --mutants: claims then also emit deliberately wrong variants
   // of their formulas as forms named "mutant:<what was broken>", each of which must be refuted.
   bool include_mutants = false;
+  // Set by the runner (--no-proofs clears it): formula cases also decide their equations exactly (formula/prove.hpp).
+  bool prove = true;
   // Formula cases (no `claim`): the forms written in LaTeX in the case file, and what the checks need of them.
   std::vector<FormSpec> forms;
   std::shared_ptr<const formula::FormulaCase> formula;

@@ -16,6 +16,7 @@ struct RunOptions {
   int threads = 1;
   double alpha = 1e-3;  // family-wise false-alarm rate over all checks of the run (Holm)
   bool include_mutants = false;  // also run the claims' registered mutants (forms "mutant:*", expected refuted)
+  bool proofs = true;            // formula cases: exact proofs beside the estimates (--no-proofs: skip them)
   // Called before each case (index 0..total-1) and once more with index == total at the end; for progress display.
   std::function<void(std::size_t index, std::size_t total, const std::string& case_name)> progress;
 };
@@ -37,8 +38,15 @@ struct FormResult {
   std::string form;
   Verdict verdict = Verdict::inconclusive;  // refuted if any check refuted, holds if all hold
   std::optional<Verdict> expect;
+  // The exact proof over the form's checks: disproved if any check is, proved if all are, none if none was
+  // attempted, undecided otherwise; the detail of the check that decided it (with its label).
+  ProofStatus proof = ProofStatus::none;
+  std::string proof_detail;
   bool matches() const { return !expect || *expect == verdict; }
 };
+
+// A check whose exact proof contradicts its numeric verdict (holds but disproved, refuted but proved): a bug in one.
+bool proof_disagrees(const CheckResult& c);
 
 struct CaseFigures {
   std::string case_name;

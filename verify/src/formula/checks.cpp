@@ -22,6 +22,7 @@
 #include "verify/claim.hpp"
 #include "verify/errors.hpp"
 #include "verify/formula/formula_case.hpp"
+#include "verify/formula/prove.hpp"
 #include "verify/montecarlo.hpp"
 
 namespace verify::formula {
@@ -618,7 +619,10 @@ class CaseRunner {
                              r.op == "propto" ? "'\\propto ... + const' means lhs is an affine function of rhs across the case's models: give at least three [[models]]"
                                               : "'+ const' means one difference lhs - rhs across the case's models: give at least two [[models]]");
           if (m < need - 1) continue;
-          out.push_back(const_check(f, m, g, worlds, fps, mres));
+          Check cc = const_check(f, m, g, worlds, fps, mres);
+          const std::size_t ref = r.op == "propto" ? 1 : 0;
+          if (c_.prove) attach_proof(cc, prove_same_difference(r, fc_.models[m].context, fc_.models[ref].relations[f], fc_.models[ref].context, proof_point(g)));
+          out.push_back(std::move(cc));
           continue;
         }
         if (m > 0 && !model_dependent_[f]) continue;  // the same formula under every model: checked once
@@ -657,12 +661,29 @@ class CaseRunner {
           case FormKind::per_draw: per_draw_check(ch, f, m, g, rec); break;
         }
         if (ch.kind == TestKind::equivalence) ch.margin = fc_.approx_margin * std::max(std::abs(ch.reference), 1e-300);
+        if (c_.prove) attach_proof(ch, prove(r, fc_.models[m].context, proof_point(g)));
         out.push_back(std::move(ch));
       }
     }
   }
 
   Plan saved_plan_;
+
+  // The exact proof of the same relation at the same point (prove.hpp), beside the numeric verdict.
+  ProofPoint proof_point(const GridPoint& g) const {
+    ProofPoint p;
+    p.schedule = c_.schedule ? &*c_.schedule : nullptr;
+    p.mixture = c_.mixture ? &*c_.mixture : nullptr;
+    p.t = g.t;
+    p.grid = g.values;
+    p.xt = g.xt;
+    p.x0 = g.x0;
+    return p;
+  }
+  static void attach_proof(Check& ch, const ProofResult& r) {
+    ch.proof = r.status;
+    ch.proof_detail = detail_text(r);
+  }
 
   [[noreturn]] void throw_eval(const EvalError& err, const GridPoint& g, const Expr* e) const {
     // Find the form whose relation contains e, to name its field.

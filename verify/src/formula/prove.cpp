@@ -128,7 +128,7 @@ class Decider {
     if (nonzero.empty()) {
       out.status = ProofStatus::proved;
       const std::string f = free_list(used);
-      out.detail = f.empty() ? "exactly (no free symbols here)" : "for all values of " + f;
+      out.detail = f.empty() ? "exactly (no free symbols here)" : f;
       return out;
     }
     // An oracle quantity left in the difference: no closed form to decide it.
@@ -169,7 +169,7 @@ class Decider {
         for (const auto& x : used)
           if (!declared.count(x)) rest.insert(x);
         out.detail = "at the case's values " + join(declared_text) + " (not an identity in them)" +
-                     (free_list(rest).empty() ? std::string() : ", for all values of " + free_list(rest));
+                     (free_list(rest).empty() ? std::string() : ", " + free_list(rest));
         return out;
       }
     }
@@ -245,8 +245,8 @@ class Decider {
       }
     }
     if (vals.empty() && draws.empty()) return "";
-    std::string s = join(vals);
-    if (!draws.empty()) s += (vals.empty() ? "" : ", and ") + std::string("every draw of ") + join(draws);
+    std::string s = vals.empty() ? "for" : "for all values of " + join(vals);
+    if (!draws.empty()) s += (vals.empty() ? " " : " and ") + std::string("every draw of ") + join(draws);
     return s;
   }
 };
@@ -365,18 +365,19 @@ ProofResult prove_same_difference(const Relation& rm, const Context& cm, const R
   });
 }
 
+std::string detail_text(const ProofResult& r) {
+  if (r.status == ProofStatus::proved && !r.relations.empty()) return r.detail + "; from: " + join(r.relations, "; ");
+  return r.detail;
+}
+
 std::string describe(const ProofResult& r) {
-  std::string s = to_string(r.status);
   switch (r.status) {
-    case ProofStatus::proved:
-      s += " " + r.detail;
-      if (!r.relations.empty()) s += "; from: " + join(r.relations, "; ");
-      return s;
-    case ProofStatus::disproved: return s + ": " + r.detail;
-    case ProofStatus::undecided: return s + ": " + r.detail;
-    case ProofStatus::none: return "no proof: " + r.detail;
+    case ProofStatus::proved: return "proved " + detail_text(r);
+    case ProofStatus::disproved: return "disproved: " + detail_text(r);
+    case ProofStatus::undecided: return "undecided: " + detail_text(r);
+    case ProofStatus::none: return "no proof: " + detail_text(r);
   }
-  return s;
+  return detail_text(r);
 }
 
 }  // namespace verify::formula

@@ -100,7 +100,9 @@ void visit(const Expr& e, F&& f) {
 Translator::Translator(const Context& ctx, const ProofPoint& p, Symbols& syms, Canon& canon, Budget& budget, std::string tag,
                        std::set<std::string> varying)
     : ctx_(ctx), p_(p), syms_(syms), canon_(canon), budget_(budget), tag_(std::move(tag)), varying_(std::move(varying)) {
-  T_ = ctx.schedule ? ctx.schedule->T() : 0;
+  schedule_ = p.schedule ? p.schedule : ctx.schedule;
+  mixture_ = p.mixture ? p.mixture : ctx.mixture;
+  T_ = schedule_ ? schedule_->T() : 0;
 }
 
 // ---------- preparation
@@ -235,7 +237,7 @@ ex Translator::B(long s) {
 }
 
 ex Translator::sched(const std::string& q, long s) {
-  if (!ctx_.schedule) throw NotAlgebraic("a schedule quantity without a schedule");
+  if (!schedule_) throw NotAlgebraic("a schedule quantity without a schedule");
   if (q == "beta") return B(s);
   if (q == "alpha") {
     relations_.insert(kAlpha);
@@ -709,8 +711,8 @@ ex Translator::integrate_gaussian(const ex& b, const std::vector<symbol>& ys, co
 }
 
 ex Translator::integrate_mixture(const ex& b, const std::vector<symbol>& ys) {
-  if (!ctx_.mixture) throw NotAlgebraic("an expectation over the data without a mixture");
-  const GaussianMixture& m = *ctx_.mixture;
+  if (!mixture_) throw NotAlgebraic("an expectation over the data without a mixture");
+  const GaussianMixture& m = *mixture_;
   if (static_cast<std::size_t>(m.dim()) != ys.size()) throw NotAlgebraic("internal: mixture dimension");
   relations_.insert(kMixture);
   ex out = 0;

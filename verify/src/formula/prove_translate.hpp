@@ -42,6 +42,8 @@ class Translator {
   Budget& budget_;
   std::string tag_;
   std::set<std::string> varying_;
+  const NoiseSchedule* schedule_ = nullptr;
+  const GaussianMixture* mixture_ = nullptr;
   long T_ = 0;
   bool collect_ = false;        // first pass: record the schedule steps used, compute nothing
   std::set<long> a_steps_, b_steps_;  // alpha_bar and beta steps requested in the first pass

@@ -102,6 +102,13 @@ std::vector<std::string> paragraphs(const std::string& s) {
 }
 
 
+// The prover's sentence for a form (formula/prove.hpp): "proved for all values of ...; from: ...", "disproved: at ...".
+std::string proof_text(const FormResult& f) {
+  const std::string& d = f.proof_detail;
+  if (f.proof == ProofStatus::proved) return "proved " + d;
+  return to_string(f.proof) + (d.empty() ? "" : ": " + d);
+}
+
 // Plain-language account of one refuted check.
 Text refuted_text(const CheckResult& c) {
   const Check& k = c.check;
@@ -419,7 +426,8 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
           for (const auto& f : r.forms) {
             if (f.case_name != acc.spec->name || is_mutant_form(f.form)) continue;
             t.push_back(T(std::string(first_form ? "" : ", ") + form_words(f.form) + " " + to_string(f.verdict) +
-                          (f.matches() ? "" : " (expected " + to_string(*f.expect) + ")")));
+                          (f.matches() ? "" : " (expected " + to_string(*f.expect) + ")") +
+                          (f.proof == ProofStatus::none ? "" : " (exact proof: " + proof_text(f) + ")")));
             first_form = false;
           }
           t.push_back(T("."));
@@ -576,10 +584,21 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
             Text t{C(form_words(f)), T(": ")};
             for (auto& s : verdict_text(fr->verdict, fr->expect, !fr->matches())) t.push_back(s);
             if (!fr->expect) t.push_back(T(" (no expectation stated)"));
+            if (fr->proof != ProofStatus::none) t.push_back(T("; exact proof: " + proof_text(*fr)));
             items.push_back(std::move(t));
           }
           b.push_back(para({B("Verdicts by form")}));
           b.push_back(bullets(std::move(items)));
+          std::vector<Text> proofs;
+          std::set<std::string> listed;
+          for (const auto* c : checks)
+            if (is_mutant_form(c->check.form) && listed.insert(c->check.form).second)
+              if (const FormResult* fr = form_of[{cs.name, c->check.form}]; fr && fr->proof != ProofStatus::none)
+                proofs.push_back({C(c->check.form.substr(7)), T(": exact proof: " + proof_text(*fr))});
+          if (!proofs.empty()) {
+            detail(para({B("Exact proofs of the mutants")}));
+            detail(bullets(std::move(proofs)));
+          }
         }
         for (const auto& f : forms) {
           const FormResult* fr = form_of[{cs.name, f}];

@@ -49,6 +49,9 @@ struct ProofPoint {
   long t = 0;
   std::map<std::string, std::vector<double>> grid;
   std::vector<double> xt, x0;
+  // The case's schedule and mixture (a Context's own pointers are valid only while its case file loads).
+  const NoiseSchedule* schedule = nullptr;
+  const GaussianMixture* mixture = nullptr;
 };
 
 struct ProofOptions {
@@ -70,7 +73,9 @@ ProofResult prove(const Relation& r, const Context& ctx, const ProofPoint& p, co
 ProofResult prove_same_difference(const Relation& rm, const Context& cm, const Relation& rref, const Context& cref,
                                   const ProofPoint& p, const ProofOptions& opt = {});
 
-// "proved (for all values of ...; relations: ...)", "disproved: at ..., lhs = ..., rhs = ...", "undecided: ...".
+// "proved for all values of ...; from: <relations>", "disproved: at ..., lhs = ..., rhs = ...", "undecided: ...",
+// "no proof: ...". detail_text: the same without the leading status.
 std::string describe(const ProofResult& r);
+std::string detail_text(const ProofResult& r);
 
 }  // namespace verify::formula
