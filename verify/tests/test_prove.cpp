@@ -137,13 +137,19 @@ TEST_CASE("per-draw identities in x_0 and epsilon") {
   CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
 }
 
-TEST_CASE("an oracle quantity that cancels is proved; one that remains leaves the form undecided") {
+TEST_CASE("an oracle quantity that cancels is proved; one that remains leaves the form undecided unless a free variable decides it") {
   Context c = schedule_context(2, &mixture2d());
   define_expr(c, "\\epsilon_\\theta(x, s)", "1.1\\,\\epsilon^*(x, s) + 0.3\\, u");
   define_value(c, "u", {1.0, -1.0}, 2);
   ProofResult r = run("\\|\\epsilon - \\epsilon_\\theta(x_t,t)\\|^2 = (1-\\bar\\alpha_t)\\|\\nabla_{x_t}\\log q(x_t\\mid x_0) - s_\\theta(x_t,t)\\|^2", c);
   CHECK_MESSAGE(r.status == ProofStatus::proved, info(r));
+  // Wrong whatever the oracle's value: as a polynomial in x_0 (which the oracle at x_t does not depend on) lhs - rhs
+  // has a non-zero x_0^2 coefficient.
   r = run("\\|\\epsilon - \\epsilon_\\theta(x_t,t)\\|^2 = \\bar\\alpha_t\\|\\nabla_{x_t}\\log q(x_t\\mid x_0) - s_\\theta(x_t,t)\\|^2", c);
+  CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
+  CHECK(r.detail.find("whatever") != std::string::npos);
+  // The oracle alone: nothing to decide it with.
+  r = run("\\|\\epsilon^*(x_t, t)\\|^2 = 1", c);
   CHECK_MESSAGE(r.status == ProofStatus::undecided, info(r));
 }
 
@@ -185,10 +191,40 @@ TEST_CASE("expectations over the model's variables: the epsilon-loss prefactor a
 
 TEST_CASE("forms with no algebraic reading get no proof") {
   Context c = schedule_context(1, &mixture1d());
-  ProofResult r = run("\\log(\\bar\\alpha_t) \\le 0", c);
+  ProofResult r = run("\\log(\\bar\\alpha_t) \\approx 0", c);
   CHECK(r.status == ProofStatus::none);
   r = run("\\sum_{s=1}^{T}\\beta_s = 1", c);
   CHECK_MESSAGE(r.status == ProofStatus::none, info(r));
+}
+
+TEST_CASE("inequalities: sign certificates, exact constants, counterexamples") {
+  Context c = schedule_context(1, &mixture1d());
+  c.sigma2 = "beta_tilde";
+  ProofResult r = run("\\beta_1 > 0", c, 0);
+  CHECK_MESSAGE(r.status == ProofStatus::proved, info(r));
+  r = run("\\sigma_1^2 > 0", c, 0);  // sigma_1^2 = beta_tilde_1 = 0
+  CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
+  r = run("\\tilde\\beta_t \\le \\beta_t", c);
+  CHECK_MESSAGE(r.status == ProofStatus::proved, info(r));
+  r = run("\\tilde\\beta_t \\ge \\beta_t", c);
+  CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
+  r = run("\\bar\\alpha_0 < 1", c, 0);
+  CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
+  // Jensen with the exact E[e^{z/2}] = e^{1/8}: log E >= E[log] = 0.
+  r = run("\\log \\mathbb{E}[e^{z/2}] \\ge \\mathbb{E}[z/2]", c);
+  CHECK_MESSAGE(r.status == ProofStatus::proved, info(r));
+  r = run("\\log \\mathbb{E}[e^{z/2}] \\le \\mathbb{E}[z/2]", c);
+  CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
+}
+
+TEST_CASE("Gaussian data: the reverse step is Gaussian, with the posterior's mean and variance") {
+  static const GaussianMixture g({1.0}, {Gaussian::isotropic(Vec::Constant(1, 0.7), 2.25)});
+  Context c = schedule_context(1, &g);
+  const std::string f = "q(x_{t-1}\\mid x_t) = \\mathcal N(x_{t-1}; \\mathbb{E}[x_{t-1}\\mid x_t], \\mathrm{Var}[x_{t-1}\\mid x_t])";
+  ProofResult r = run(f, c, 5);
+  CHECK_MESSAGE(r.status == ProofStatus::proved, info(r));
+  r = run("q(x_{t-1}\\mid x_t) = \\mathcal N(x_{t-1}; \\mathbb{E}[x_0\\mid x_t], \\mathrm{Var}[x_{t-1}\\mid x_t])", c, 5);
+  CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
 }
 
 TEST_CASE("determinants and a [define] value that makes a form true only at its declared value") {

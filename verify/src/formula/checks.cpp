@@ -228,6 +228,7 @@ class CaseRunner {
         ch.label = rs[i].second + " vs " + rs[0].second + (model_suffix(m).empty() ? "" : ", " + model_suffix(m));
         ch.quantity = "ratio lhs / rhs (one constant across the grid)";
         ch.estimate = rs[i].first;
+        ch.proof_detail = "'\\propto' is not an exact statement: the numeric check alone decides it";
         ch.reference = rs[0].first.mean;
         ch.reference_se = rs[0].first.std_error;
         if (rs[i].first.method == "exact" && rs[0].first.method == "exact") {
@@ -621,7 +622,8 @@ class CaseRunner {
           if (m < need - 1) continue;
           Check cc = const_check(f, m, g, worlds, fps, mres);
           const std::size_t ref = r.op == "propto" ? 1 : 0;
-          if (c_.prove) attach_proof(cc, prove_same_difference(r, fc_.models[m].context, fc_.models[ref].relations[f], fc_.models[ref].context, proof_point(g)));
+          if (c_.prove)
+            attach_proof(cc, prove_same_difference(r, fc_.models[m].context, fc_.models[ref].relations[f], fc_.models[ref].context, proof_point(g), proof_options()));
           out.push_back(std::move(cc));
           continue;
         }
@@ -661,7 +663,7 @@ class CaseRunner {
           case FormKind::per_draw: per_draw_check(ch, f, m, g, rec); break;
         }
         if (ch.kind == TestKind::equivalence) ch.margin = fc_.approx_margin * std::max(std::abs(ch.reference), 1e-300);
-        if (c_.prove) attach_proof(ch, prove(r, fc_.models[m].context, proof_point(g)));
+        if (c_.prove) attach_proof(ch, prove(r, fc_.models[m].context, proof_point(g), proof_options()));
         out.push_back(std::move(ch));
       }
     }
@@ -679,6 +681,12 @@ class CaseRunner {
     p.xt = g.xt;
     p.x0 = g.x0;
     return p;
+  }
+  ProofCache proofs_;  // results for all values, reused at grid points of the same structure
+  ProofOptions proof_options() {
+    ProofOptions o;
+    o.cache = &proofs_;
+    return o;
   }
   static void attach_proof(Check& ch, const ProofResult& r) {
     ch.proof = r.status;

@@ -62,9 +62,14 @@ std::string range_text(const Sym& s) {
   return s.name;
 }
 
+// A component's name without its index: "x_0[2]" -> "x_0".
 std::string base_name(const std::string& n) {
-  const auto p = n.find('[');
-  return p == std::string::npos ? n : n.substr(0, p);
+  if (n.empty() || n.back() != ']') return n;
+  const auto p = n.rfind('[');
+  if (p == std::string::npos || p + 2 >= n.size()) return n;
+  for (std::size_t i = p + 1; i + 1 < n.size(); ++i)
+    if (n[i] < '0' || n[i] > '9') return n;
+  return n.substr(0, p);
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep = ", ") {
@@ -120,7 +125,7 @@ class Decider {
     std::vector<std::size_t> nonzero;
     for (std::size_t i = 0; i < n; ++i) {
       D[i] = canon_(lhs[i] - rhs[i]);
-      if (!canon_.is_zero(D[i])) nonzero.push_back(i);
+      if (!canon_.maybe_zero(D[i]) || !canon_.is_zero(D[i])) nonzero.push_back(i);
     }
     std::set<ex, ex_is_less> used;
     for (std::size_t i = 0; i < n; ++i)
@@ -140,6 +145,9 @@ class Decider {
         if (opaque.count(x)) left.insert(base_name(syms_.find(x)->name));
     }
     if (!left.empty()) {
+      for (std::size_t i : nonzero)
+        if (fresh_disproof(D[i], opaque, join({left.begin(), left.end()}), n > 1 ? " (component " + std::to_string(i + 1) + ")" : "", out))
+          return out;
       out.status = ProofStatus::undecided;
       out.detail = "lhs - rhs still depends on " + join({left.begin(), left.end()}) +
                    ", which has no closed form; the numeric check alone stands";
@@ -213,9 +221,19 @@ class Decider {
         for (const Sym& s : syms_.all())
           if (here.count(s.s) && pt.count(s.s)) shown.push_back(s.name + " = " + show_value(ex_to<numeric>(pt[s.s])));
         out.status = ProofStatus::disproved;
-        out.detail = (shown.empty() ? std::string("exactly") : "at " + join(shown)) + (n > 1 ? " (component " + std::to_string(i + 1) + ")" : "") +
-                     ": " + lname + " = " + show(normal(le)) + " ≈ " + approx(le) + ", " + rname + " = " + show(normal(re)) + " ≈ " +
-                     approx(re) + (numerically ? " (they differ at 60 digits)" : " (exact)");
+        bool has_oracle = false;
+        for (const ex& side : {lv, rv})
+          for (auto it = side.preorder_begin(); it != side.preorder_end(); ++it) has_oracle = has_oracle || opaque.count(*it) > 0;
+        const std::string at = (shown.empty() ? std::string("exactly") : "at " + join(shown)) + (n > 1 ? " (component " + std::to_string(i + 1) + ")" : "");
+        if (has_oracle) {
+          // The oracle's quantities cancel in the difference only.
+          const ex de = canon_.unfold(diff).subs(pi == Pi);
+          out.detail = at + ", whatever the oracle's values: " + lname + " - " + rname + " = " + show(normal(de)) + " ≈ " + approx(de) +
+                       (numerically ? " (not 0 at 60 digits)" : " (exact)");
+        } else {
+          out.detail = at + ": " + lname + " = " + show(normal(le)) + " ≈ " + approx(le) + ", " + rname + " = " + show(normal(re)) + " ≈ " +
+                       approx(re) + (numerically ? " (they differ at 60 digits)" : " (exact)");
+        }
         return out;
       }
     }
@@ -224,9 +242,187 @@ class Decider {
     return out;
   }
 
+  // lhs op rhs for op in <=, >=, <, >: the claim D >= 0 (or > 0) with D the right difference. Proved by a sign
+  // certificate of D's numerator and denominator (or exactly when D is a constant), disproved at a point where D
+  // has the wrong sign.
+  ProofResult decide_inequality(const ex& lhs, const ex& rhs, const std::string& op, const std::map<ex, ex, ex_is_less>& opaque) {
+    ProofResult out;
+    const bool strict = op == "<" || op == ">";
+    const ex raw = op == "<=" || op == "<" ? rhs - lhs : lhs - rhs;
+    const std::string want = strict ? "> 0" : ">= 0";
+    const std::string dname = op == "<=" || op == "<" ? "rhs - lhs" : "lhs - rhs";
+    std::set<ex, ex_is_less> used;
+    collect(canon_.unfold(lhs), used);
+    collect(canon_.unfold(rhs), used);
+    for (const auto& x : used)
+      if (opaque.count(x)) {
+        out.status = ProofStatus::undecided;
+        out.detail = dname + " depends on " + base_name(syms_.find(x)->name) + ", which has no closed form; the numeric check alone stands";
+        return out;
+      }
+    // The sign of D at the case's values, or everywhere.
+    auto sign_certified = [&](const ex& D, bool strict_) {
+      if (canon_.is_zero(D)) return !strict_;
+      const ex nd = numer_denom(normal(canon_.merge_exp(D)));
+      const ex N = canon_.reduced_numerator(D), den = nd.op(1);
+      auto pos = [&](const ex& x) { return strict_ ? canon_.positive(x) : canon_.nonneg(x); };
+      return (pos(N) && canon_.positive(den)) || (pos(-N) && canon_.positive(-den));
+    };
+    const ex D = canon_(raw);
+    if (sign_certified(D, strict)) {
+      out.status = ProofStatus::proved;
+      const std::string f = free_list(used);
+      out.detail = dname + " " + want + " " + (f.empty() ? "exactly" : f) + " (a sign certificate)";
+      return out;
+    }
+    exmap declared;
+    std::vector<std::string> declared_text;
+    for (const Sym& s : syms_.all())
+      if (s.role == Role::data && s.value && used.count(s.s)) {
+        declared[s.s] = *s.value;
+        declared_text.push_back(s.name + " = " + show_value(*s.value));
+      }
+    // A constant (or the difference at a point): its sign exactly, or at 60 digits.
+    auto sign_at = [&](const ex& value, bool& exact) -> int {
+      exact = true;
+      if (canon_.is_zero(value)) return 0;
+      const ex n = normal(value);
+      if (is_a<numeric>(n)) return ex_to<numeric>(n).is_positive() ? 1 : -1;
+      exact = false;
+      const ex pi = syms_.get("pi", "\\pi", Dom::positive, Role::pi);
+      const long saved = GiNaC::Digits;
+      GiNaC::Digits = 60;
+      const ex v = evalf(canon_.unfold(value).subs(pi == Pi));
+      GiNaC::Digits = saved;
+      if (!is_a<numeric>(v) || !ex_to<numeric>(v).is_real()) return 2;
+      const numeric x = ex_to<numeric>(v);
+      if (abs(x) < numeric(1, 1) / GiNaC::pow(numeric(10), 40)) return 2;
+      return x.is_positive() ? 1 : -1;
+    };
+    if (!declared.empty()) {
+      try {
+        const ex Dd = canon_(canon_.unfold(D).subs(declared));
+        std::set<ex, ex_is_less> rest;
+        collect(canon_.unfold(Dd), rest);
+        bool free = false;
+        for (const auto& x : rest)
+          if (const Sym* sy = syms_.find(x); sy && sy->role != Role::atom && sy->role != Role::pi) free = true;
+        if (!free) {
+          bool exact;
+          const int sg = sign_at(Dd, exact);
+          if (sg != 2) {
+            const bool ok = strict ? sg > 0 : sg >= 0;
+            out.status = ok ? ProofStatus::proved : ProofStatus::disproved;
+            out.detail = "at the case's values " + join(declared_text) + ": " + dname + " = " + show(normal(canon_.unfold(Dd).subs(pi_sym() == Pi))) +
+                         " ≈ " + approx(canon_.unfold(Dd).subs(pi_sym() == Pi)) + (exact ? " (exact)" : " (its sign at 60 digits)");
+            return out;
+          }
+        } else if (sign_certified(Dd, strict)) {
+          out.status = ProofStatus::proved;
+          out.detail = "at the case's values " + join(declared_text) + ", " + dname + " " + want + " " + free_list(used) + " (a sign certificate)";
+          return out;
+        }
+      } catch (const DomainError&) {
+      }
+    }
+    for (int point = 0; point < 6; ++point) {
+      exmap pt = declared;
+      int order = 0, beta_order = 0;
+      for (const Sym& s : syms_.all()) {
+        if (!used.count(s.s) || declared.count(s.s)) continue;
+        if (s.role == Role::atom || s.role == Role::pi || s.role == Role::opaque || s.role == Role::bound) continue;
+        const bool beta = s.dom == Dom::unit && s.name.rfind("\\bar", 0) != 0;
+        pt[s.s] = s.value ? *s.value : candidate(s, point, beta ? 0 : order++, beta ? beta_order++ : 0);
+      }
+      ex dv;
+      try {
+        dv = canon_(canon_.unfold(raw).subs(pt));
+      } catch (const DomainError&) {
+        continue;
+      }
+      bool exact;
+      const int sg = sign_at(dv, exact);
+      if (sg == 2 || (strict ? sg > 0 : sg >= 0)) continue;
+      std::vector<std::string> shown;
+      for (const Sym& s : syms_.all())
+        if (used.count(s.s) && pt.count(s.s)) shown.push_back(s.name + " = " + show_value(ex_to<numeric>(pt[s.s])));
+      const ex le = canon_.unfold(canon_(canon_.unfold(lhs).subs(pt))).subs(pi_sym() == Pi);
+      const ex re = canon_.unfold(canon_(canon_.unfold(rhs).subs(pt))).subs(pi_sym() == Pi);
+      out.status = ProofStatus::disproved;
+      out.detail = (shown.empty() ? std::string("exactly") : "at " + join(shown)) + ": lhs = " + show(normal(le)) + " ≈ " + approx(le) +
+                   ", rhs = " + show(normal(re)) + " ≈ " + approx(re) + ", so " + dname + " is not " + want +
+                   (exact ? " (exact)" : " (its sign at 60 digits)");
+      return out;
+    }
+    out.status = ProofStatus::undecided;
+    out.detail = "no sign certificate for " + dname + " " + want + " and no counterexample at the points tried; the numeric check alone stands";
+    return out;
+  }
+
  private:
   Symbols& syms_;
   Canon& canon_;
+
+  ex pi_sym() { return syms_.get("pi", "\\pi", Dom::positive, Role::pi); }
+
+  // lhs - rhs depends on oracle quantities (no closed form), but also on a random variable f that none of them
+  // depends on. If, as a polynomial in f, its numerator has a coefficient of f^k (k >= 1) free of the oracle and
+  // non-zero at some point, lhs - rhs is not 0 for almost every draw of f there, whatever the oracle's values are.
+  bool fresh_disproof(const ex& D, const std::map<ex, ex, ex_is_less>& opaque, const std::string& oracle, const std::string& where,
+                      ProofResult& out) {
+    std::set<ex, ex_is_less> in;
+    collect(canon_.unfold(D), in);
+    auto oracle_free = [&](const ex& e) {
+      for (auto it = e.preorder_begin(); it != e.preorder_end(); ++it)
+        if (opaque.count(*it)) return false;
+      for (const auto& [o, deps] : opaque)
+        if (canon_.depends_on(e, o)) return false;
+      return true;
+    };
+    const ex N = canon_.reduced_numerator(D);
+    for (const Sym& s : syms_.all()) {
+      if (!in.count(s.s) || (s.role != Role::x0 && s.role != Role::gaussian && s.role != Role::fixed)) continue;
+      bool depended = false;
+      for (const auto& [o, deps] : opaque) depended = depended || canon_.depends_on(deps, s.s);
+      if (depended || canon_.depends_on(N.subs(s.s == 0), s.s)) continue;  // f inside an atom: not a polynomial in f
+      for (int k = N.degree(s.s); k >= 1; --k) {
+        const ex c = expand(N.coeff(s.s, k));
+        if (c.is_zero() || !oracle_free(c)) continue;
+        // The coefficient at a point (the declared values, small rationals for the rest).
+        std::set<ex, ex_is_less> cs;
+        collect(canon_.unfold(c), cs);
+        ex cv;
+        std::vector<std::string> shown;
+        bool found = false;
+        for (int point = 0; point < 6 && !found; ++point) {
+          exmap pt;
+          shown.clear();
+          int order = 0, beta_order = 0;
+          for (const Sym& x : syms_.all()) {
+            if (!cs.count(x.s) || x.role == Role::atom || x.role == Role::pi || x.role == Role::opaque || x.role == Role::bound) continue;
+            const bool beta = x.dom == Dom::unit && x.name.rfind("\\bar", 0) != 0;
+            const numeric v = x.value ? *x.value : candidate(x, point, beta ? 0 : order++, beta ? beta_order++ : 0);
+            pt[x.s] = v;
+            shown.push_back(x.name + " = " + show_value(v));
+          }
+          try {
+            cv = canon_(canon_.unfold(c).subs(pt));
+          } catch (const DomainError&) {
+            continue;
+          }
+          found = !canon_.is_zero(cv);
+        }
+        if (!found) continue;
+        const ex shown_cv = canon_.unfold(cv).subs(pi_sym() == Pi);
+        out.status = ProofStatus::disproved;
+        out.detail = "whatever " + oracle + " is" + where + ": the numerator of lhs - rhs is a polynomial in " + s.name + " whose " + s.name +
+                     (k > 1 ? "^" + std::to_string(k) : std::string()) + " coefficient" + (shown.empty() ? "" : " at " + join(shown)) + " is " +
+                     show(normal(shown_cv)) + " ≈ " + approx(shown_cv) + " (exact), not 0: lhs = rhs fails for almost every draw of " + s.name;
+        return true;
+      }
+    }
+    return false;
+  }
 
   void collect(const ex& e, std::set<ex, ex_is_less>& out) const {
     for (auto it = e.preorder_begin(); it != e.preorder_end(); ++it)
@@ -303,23 +499,35 @@ std::vector<ex> components(const AVal& a) { return a.v; }
 }  // namespace
 
 ProofResult prove(const Relation& r, const Context& ctx, const ProofPoint& p, const ProofOptions& opt) {
-  if (r.op != "=" || r.rhs_const) {
+  const bool inequality = r.op == "<=" || r.op == ">=" || r.op == "<" || r.op == ">";
+  if ((r.op != "=" && !inequality) || r.rhs_const) {
     ProofResult out;
-    out.detail = r.rhs_const ? "'+ const' is decided across the models" : "not an equation ('" + r.op + "'): the numeric check alone decides it";
+    out.detail = r.rhs_const ? "'+ const' is decided across the models"
+                             : "'" + std::string(r.op == "approx" ? "\\approx" : r.op == "propto" ? "\\propto" : r.op) +
+                                   "' is not an exact statement: the numeric check alone decides it";
     return out;
   }
   return guarded(opt, [&](Symbols& syms, Canon& canon, Budget& budget, std::set<std::string>&) {
     Translator tr(ctx, p, syms, canon, budget);
     tr.prepare(r);
+    std::string key;
+    if (opt.cache) {
+      std::ostringstream os;
+      os << &r << "|" << &ctx << "|" << tr.signature();
+      key = os.str();
+      if (auto it = opt.cache->proved.find(key); it != opt.cache->proved.end()) return it->second;
+    }
     const AVal L = tr.value(*r.lhs), R = tr.value(*r.rhs);
     Decider dec(syms, canon);
     std::vector<ex> l = components(L), rr = components(R);
     while (l.size() < rr.size()) l.push_back(l[0]);
     while (rr.size() < l.size()) rr.push_back(rr[0]);
-    ProofResult out = dec.decide(l, rr, "lhs", "rhs", tr.opaque());
+    ProofResult out = inequality ? dec.decide_inequality(l[0], rr[0], r.op, tr.opaque()) : dec.decide(l, rr, "lhs", "rhs", tr.opaque());
     std::set<std::string> defs;
     origins(r, defs);
     out.relations = relation_list(tr.relations(), canon, syms, defs);
+    // Only results for all values carry over to other points of the same structure.
+    if (opt.cache && out.status == ProofStatus::proved && out.detail.rfind("at the case's values", 0) != 0) opt.cache->proved[key] = out;
     return out;
   });
 }

@@ -4,6 +4,7 @@
 #include <ginac/ginac.h>
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -75,13 +76,15 @@ class Symbols {
   symbol get(const std::string& key, const std::string& name, Dom dom, Role role, std::optional<numeric> value = {});
   const Sym* find(const ex& s) const;
   const Sym* find_key(const std::string& key) const;
-  const std::vector<Sym>& all() const { return syms_; }
+  long index_of(const ex& s) const;  // creation order, -1 if unknown
+  // A copy, in creation order: loops over it may create symbols (canonical forms make atoms).
+  std::vector<Sym> all() const { return {syms_.begin(), syms_.end()}; }
   Sym* mutable_find(const ex& s);
 
  private:
   std::map<std::string, std::size_t> by_key_;
   std::map<ex, std::size_t, GiNaC::ex_is_less> by_sym_;
-  std::vector<Sym> syms_;
+  std::deque<Sym> syms_;  // a deque: pointers returned by find stay valid while symbols are added
 };
 
 // An atom of the canonical form: a symbol standing for sqrt(arg), log|arg|, exp(arg) (or a generic power).
@@ -108,10 +111,18 @@ class Canon {
   ex merge_exp(const ex& e);
   // Is the canonical expression identically zero? (numerator reduced modulo r^2 = f for every root atom)
   bool is_zero(const ex& c);
+  // A cheap filter before is_zero: false when c is certainly not 0 (its value at two fixed generic points, at 40
+  // digits, is not 0); true when it may be. Never used to prove anything, only to skip work.
+  bool maybe_zero(const ex& c);
+  // The value of e at generic point 0 or 1 (40 digits; atoms through their cached values), or none when it is not a
+  // real number there.
+  std::optional<numeric> point_value(const ex& e, int point);
   // The numerator of c, reduced (multilinear in root atoms, one exponential per term).
   ex reduced_numerator(const ex& c);
-  // Sign certificate: is the polynomial p >= 0 wherever its symbols lie in their domains?
-  bool nonneg(const ex& p);
+  // Sign certificate: is the polynomial p >= 0 wherever its symbols lie in their domains? positive: > 0 on the open
+  // domain (a non-zero polynomial with Bernstein coefficients >= 0 is > 0 inside the box).
+  bool nonneg(const ex& p) { return certify(p, false); }
+  bool positive(const ex& p) { return certify(p, true); }
   // Does e depend on symbol s (directly or through the arguments of atoms)?
   bool depends_on(const ex& e, const ex& s) const;
   // e with its atoms replaced by sqrt / log / exp of their arguments (recursively).
@@ -129,6 +140,7 @@ class Canon {
   std::map<ex, Atom, GiNaC::ex_is_less> atoms_;  // by atom symbol
   std::set<std::string> ranges_;
   int counter_ = 0;
+  std::map<ex, std::optional<numeric>, GiNaC::ex_is_less> point_cache_[2];  // atoms' values at the generic points
 
   symbol make_atom(Atom a, const std::string& prefix, std::map<ex, symbol, GiNaC::ex_is_less>& table, const ex& key);
   ex root_atom(const ex& f, bool independent);
@@ -139,6 +151,7 @@ class Canon {
   // factor() of a canonical polynomial into (factor, exponent) with a numeric content.
   void factors(const ex& poly, numeric& content, std::vector<std::pair<ex, int>>& out);
   bool bernstein_nonneg(const ex& p, const std::vector<symbol>& unit_vars);
+  bool certify(const ex& p, bool strict);
   ex reduce_roots(const ex& poly);
 };
 

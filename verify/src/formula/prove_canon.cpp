@@ -8,6 +8,7 @@
 #include <climits>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 #include "prove_algebra.hpp"
@@ -52,6 +53,11 @@ const Sym* Symbols::find(const ex& s) const {
 Sym* Symbols::mutable_find(const ex& s) {
   auto it = by_sym_.find(s);
   return it == by_sym_.end() ? nullptr : &syms_[it->second];
+}
+
+long Symbols::index_of(const ex& s) const {
+  auto it = by_sym_.find(s);
+  return it == by_sym_.end() ? -1 : static_cast<long>(it->second);
 }
 
 const Sym* Symbols::find_key(const std::string& key) const {
@@ -162,8 +168,26 @@ ex Canon::log_atom(const ex& f) {
 }
 
 ex Canon::exp_atom(const ex& r) {
-  const ex key = normal(r);
+  // The exponent as given (normal() of a large exponent is the expensive step); equal exponents written differently
+  // are matched below by the zero test, after the cheap numeric filter.
+  const ex key = r;
   if (key.is_zero()) return 1;
+  if (auto it = exps_.find(key); it != exps_.end()) return it->second;
+  // Exponents equal only modulo r^2 = f (square roots in them) are the same atom.
+  if (maybe_zero(key) && is_zero(key)) return 1;
+  {
+    // Candidates: existing exponents with the same values at the generic points.
+    // (The atoms' own values e^k are cached; compare e^key with them.)
+    std::optional<numeric> v[2];
+    for (int p = 0; p < 2; ++p)
+      if (auto x = point_value(key, p); x && *x < 200) v[p] = ex_to<numeric>(evalf(GiNaC::exp(ex(*x))));
+    auto close = [](const std::optional<numeric>& a, const std::optional<numeric>& b) {
+      if (!a || !b) return true;
+      return abs(*a - *b) <= numeric(1, 1000000000) * (abs(*a) + abs(*b));
+    };
+    for (const auto& [k, s] : exps_)
+      if (close(v[0], point_value(s, 0)) && close(v[1], point_value(s, 1)) && is_zero(key - k)) return s;
+  }
   Atom a;
   a.kind = Atom::Kind::exp;
   a.arg = key;
@@ -494,7 +518,54 @@ ex Canon::reduced_numerator(const ex& c) {
   return num;
 }
 
+namespace {
+// A numerator of c over a common denominator built factor by factor (each denominator factor at its largest power),
+// without the multivariate gcds of normal(): c = N / L. Empty when c has nested fractions.
+std::optional<ex> plain_numerator(const ex& c) {
+  const ex x = expand(c);
+  std::map<ex, int, ex_is_less> den;
+  std::vector<ex> terms;
+  if (is_a<add>(x))
+    for (std::size_t i = 0; i < x.nops(); ++i) terms.push_back(x.op(i));
+  else
+    terms.push_back(x);
+  auto factor_of = [&](const ex& f) {
+    if (is_a<power>(f) && is_a<numeric>(f.op(1)) && ex_to<numeric>(f.op(1)).is_integer() && ex_to<numeric>(f.op(1)).is_negative() &&
+        !is_a<numeric>(f.op(0))) {
+      int& k = den[f.op(0)];
+      k = std::max(k, static_cast<int>(-ex_to<numeric>(f.op(1)).to_long()));
+    }
+  };
+  for (const auto& t : terms) {
+    if (is_a<mul>(t))
+      for (std::size_t i = 0; i < t.nops(); ++i) factor_of(t.op(i));
+    else
+      factor_of(t);
+  }
+  ex L = 1;
+  for (const auto& [b, k] : den) L *= GiNaC::pow(b, k);
+  ex N = 0;
+  for (const auto& t : terms) N += t * L;
+  N = expand(N);
+  for (auto it = N.preorder_begin(); it != N.preorder_end(); ++it)
+    if (is_a<power>(*it) && is_a<numeric>(it->op(1)) && ex_to<numeric>(it->op(1)).is_negative() && !is_a<numeric>(it->op(0)))
+      return std::nullopt;
+  return N;
+}
+}  // namespace
+
 bool Canon::is_zero(const ex& c) {
+  budget_.check();
+  if (auto n = plain_numerator(merge_exp(c))) {
+    ex num = reduce_roots(merge_exp(*n));
+    num = merge_exp(num);
+    if (num.is_zero()) return true;
+    if (auto m = plain_numerator(num); m && !roots_.empty()) {
+      ex again = merge_exp(reduce_roots(*m));
+      if (again.is_zero()) return true;
+    }
+    // Not zero in this form: normal() below may still cancel (merged exponentials leave common factors).
+  }
   const ex nd = numer_denom(normal(merge_exp(c)));
   budget_.check();
   const ex den = reduce_roots(merge_exp(nd.op(1)));
@@ -504,6 +575,71 @@ bool Canon::is_zero(const ex& c) {
   if (num.is_zero()) return true;
   // A second pass through normal(): merged exponentials can leave common factors.
   return normal(num).is_zero();
+}
+
+std::optional<numeric> Canon::point_value(const ex& e, int point) {
+  // Generic values: in (0, 1) for unit symbols, positive for positive ones, by the symbol's creation order.
+  static const int unit[][2] = {{37, 101}, {59, 103}, {71, 107}, {23, 109}, {83, 113}, {47, 127}, {13, 131}, {89, 137}};
+  static const int real[][2] = {{-43, 89}, {131, 97}, {-61, 83}, {17, 79}, {-113, 73}, {97, 71}, {-29, 67}, {53, 61}};
+  exmap m;
+  for (auto it = e.preorder_begin(); it != e.preorder_end(); ++it) {
+    if (!is_a<symbol>(*it) || m.count(*it)) continue;
+    if (const Atom* at = atom(*it)) {
+      auto& cache = point_cache_[point];
+      auto c = cache.find(*it);
+      if (c == cache.end()) {
+        std::optional<numeric> v;
+        if (auto a = point_value(at->arg, point)) {
+          const long saved = GiNaC::Digits;
+          GiNaC::Digits = 40;
+          ex r;
+          switch (at->kind) {
+            case Atom::Kind::root: r = a->is_negative() ? ex() : ex(GiNaC::sqrt(*a)); break;
+            case Atom::Kind::log: r = a->is_zero() ? ex() : ex(GiNaC::log(abs(*a))); break;
+            case Atom::Kind::exp: r = *a > 200 ? ex() : ex(GiNaC::exp(*a)); break;
+            case Atom::Kind::power: r = a->is_negative() ? ex() : evalf(GiNaC::pow(ex(*a), at->exponent)); break;
+          }
+          GiNaC::Digits = saved;
+          if (is_a<numeric>(r) && ex_to<numeric>(r).is_real()) v = ex_to<numeric>(r);
+        }
+        c = cache.emplace(*it, v).first;
+      }
+      if (!c->second) return std::nullopt;
+      m[*it] = *c->second;
+      continue;
+    }
+    const Sym* sy = syms_.find(*it);
+    if (sy && sy->role == Role::pi) {
+      m[*it] = Pi;
+      continue;
+    }
+    const long k = ((sy ? syms_.index_of(*it) : 0) + 3 * point) % 8;
+    numeric v = numeric(real[k][0], real[k][1]);
+    if (sy && sy->dom == Dom::unit) v = numeric(unit[k][0], unit[k][1]);
+    else if (sy && sy->dom == Dom::positive) v = abs(v);
+    else if (sy && sy->dom == Dom::negative) v = -abs(v);
+    m[*it] = v;
+  }
+  const long saved = GiNaC::Digits;
+  GiNaC::Digits = 40;
+  ex v;
+  try {
+    v = evalf(e.subs(m));
+  } catch (const std::exception&) {
+    GiNaC::Digits = saved;
+    return std::nullopt;
+  }
+  GiNaC::Digits = saved;
+  if (!is_a<numeric>(v) || !ex_to<numeric>(v).is_real()) return std::nullopt;
+  return ex_to<numeric>(v);
+}
+
+bool Canon::maybe_zero(const ex& c) {
+  for (int point = 0; point < 2; ++point) {
+    const auto v = point_value(c, point);
+    if (v && abs(*v) > numeric(1, 1000000000)) return false;
+  }
+  return true;
 }
 
 // ---------- sign certificates
@@ -561,10 +697,10 @@ bool Canon::bernstein_nonneg(const ex& p, const std::vector<symbol>& vars) {
   return true;
 }
 
-bool Canon::nonneg(const ex& p0) {
+bool Canon::certify(const ex& p0, bool strict) {
   budget_.tick();
   ex p = expand(p0);
-  if (is_a<numeric>(p)) return !ex_to<numeric>(p).is_negative();
+  if (is_a<numeric>(p)) return strict ? ex_to<numeric>(p).is_positive() : !ex_to<numeric>(p).is_negative();
   // Classify the symbols; negative ones are flipped to positive.
   std::vector<symbol> unit, all;
   std::set<ex, ex_is_less> positive, real;
@@ -617,14 +753,21 @@ bool Canon::nonneg(const ex& p0) {
   } else if (!term(p)) {
     return false;
   }
+  bool strictly = false;  // a group free of real symbols with a coefficient not identically 0
   for (const auto& [mono, coef] : groups) {
-    for (const auto& r : real)
+    bool has_real = false;
+    for (const auto& r : real) {
       if (mono.degree(r) % 2) return false;
+      has_real = has_real || mono.has(r);
+    }
     std::vector<symbol> uv;
     for (const auto& u : unit)
       if (coef.has(u)) uv.push_back(u);
-    if (!bernstein_nonneg(expand(coef), uv)) return false;
+    const ex c = expand(coef);
+    if (!bernstein_nonneg(c, uv)) return false;
+    if (!has_real && !c.is_zero()) strictly = true;
   }
+  if (strict && !strictly) return false;
   for (const auto& s : all)
     if (const Sym* sy = syms_.find(s); sy && sy->role != Role::atom && (sy->dom == Dom::unit || sy->dom == Dom::positive || sy->dom == Dom::negative))
       ranges_.insert(sy->name);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "verify/mixture.hpp"
@@ -147,6 +148,17 @@ void Translator::prepare(const Relation& r) {
     std::sort(w_steps_.begin(), w_steps_.end());
     w_steps_.erase(std::unique(w_steps_.begin(), w_steps_.end()), w_steps_.end());
   }
+  // The oracle at x_t, and no expectation over the model: x_t becomes the free variable (see centered_).
+  if (!chain_ && !pinned_xt_ && !gaussian_data()) {
+    bool oracle = false, model_expectation = false;
+    for (const ExprPtr& side : {r.lhs, r.rhs})
+      visit(*side, [&](const Expr& x) {
+        if (x.op == Op::expect && x.text == "all") model_expectation = true;
+        const bool opaque_law = (x.op == Op::log_density || x.op == Op::score) && x.dists[0]->kind != Dist::Kind::gaussian;
+        if (x.op == Op::post_mean || x.op == Op::post_cov || opaque_law) oracle = true;
+      });
+    centered_ = oracle && !model_expectation;
+  }
   // First pass: which alpha_bar steps are used (the lowest becomes the free symbol).
   collect_ = true;
   value(*r.lhs);
@@ -161,6 +173,21 @@ void Translator::prepare(const Relation& r) {
   bool all_below = low_ > 0;
   for (long j = 1; j <= low_ && all_below; ++j) all_below = b_steps_.count(j) > 0;
   if (all_below) low_ = 0;
+}
+
+std::string Translator::signature() const {
+  std::ostringstream os;
+  os << chain_ << pinned_xt_ << pinned_x0_ << centered_ << "|" << (low_ < 0 ? -99999 : low_ == 0 ? -88888 : low_ - p_.t) << "|";
+  for (long s : a_steps_) os << s - p_.t << ",";
+  os << "|";
+  for (long s : b_steps_) os << s - p_.t << ",";
+  os << "|";
+  for (long s : w_steps_) os << s - p_.t << ",";
+  os << "|";
+  for (const auto& [k, v] : p_.grid)
+    if (std::all_of(v.begin(), v.end(), [](double x) { return x == std::floor(x); }))
+      for (double x : v) os << k << "=" << x << ",";
+  return os.str();
 }
 
 // ---------- indices and the schedule
@@ -298,11 +325,11 @@ AVal Translator::symbols(const std::string& key, const std::string& name, Role r
 
 AVal Translator::x0() {
   if (pinned_x0_) return symbols("x0", "x_0", Role::data, Dom::real, &p_.x0);
-  return symbols("x0", "x_0", pinned_xt_ ? Role::fixed : Role::x0, Dom::real);
+  return symbols("x0", "x_0", pinned_xt_ || centered_ ? Role::fixed : Role::x0, Dom::real);
 }
 
 AVal Translator::eps() {
-  if (!chain_ && !pinned_xt_) return symbols("eps", "\\epsilon", Role::gaussian, Dom::real);
+  if (!chain_ && !pinned_xt_ && !centered_) return symbols("eps", "\\epsilon", Role::gaussian, Dom::real);
   relations_.insert(kForward);
   const AVal a = xt(), b = x0();
   const ex sa = GiNaC::sqrt(A(p_.t)), sn = GiNaC::sqrt(1 - A(p_.t));
@@ -313,6 +340,10 @@ AVal Translator::eps() {
 
 AVal Translator::xt() {
   if (pinned_xt_) return symbols("xt", "x_t", Role::data, Dom::real, &p_.xt);
+  if (centered_) {
+    relations_.insert(kForward);
+    return symbols("xt", "x_t", Role::fixed, Dom::real);
+  }
   AVal out = x0();
   if (chain_) {
     relations_.insert(kChain);
@@ -431,6 +462,113 @@ ex Translator::log_gauss(const Law& g, const AVal& y) {
   return -numeric(d, 2) * GiNaC::log(2 * Pi) - GiNaC::log(det) / 2 - q / 2;
 }
 
+bool Translator::gaussian_data() const { return mixture_ && mixture_->size() == 1; }
+
+namespace {
+matrix identity(int d) {
+  matrix m(static_cast<unsigned>(d), static_cast<unsigned>(d));
+  for (int i = 0; i < d; ++i) m(static_cast<unsigned>(i), static_cast<unsigned>(i)) = 1;
+  return m;
+}
+std::vector<ex> entries(const matrix& m) {
+  std::vector<ex> v;
+  for (unsigned i = 0; i < m.rows(); ++i)
+    for (unsigned j = 0; j < m.cols(); ++j) v.push_back(m(i, j));
+  return v;
+}
+}  // namespace
+
+// Gaussian data x_0 ~ N(m, S) observed as y = sqrt(a) x_0 + sqrt(1 - a) e: x_0 | y ~ N(C (S^-1 m + sqrt(a)/(1-a) y), C)
+// with C = (S^-1 + a/(1-a) I)^-1.
+Translator::Law Translator::posterior_x0(long s, const AVal& y) {
+  const auto& c = mixture_->components()[0];
+  const int d = mixture_->dim();
+  matrix S(static_cast<unsigned>(d), static_cast<unsigned>(d)), m(static_cast<unsigned>(d), 1);
+  for (int i = 0; i < d; ++i) {
+    m(static_cast<unsigned>(i), 0) = rational_of(c.mean()[i]);
+    for (int j = 0; j < d; ++j) S(static_cast<unsigned>(i), static_cast<unsigned>(j)) = rational_of(c.cov()(i, j));
+  }
+  const ex a = A(s);
+  const matrix Si = S.inverse();
+  const matrix C = Si.add(identity(d).mul_scalar(a / (1 - a))).inverse();
+  matrix yv(static_cast<unsigned>(d), 1);
+  for (int i = 0; i < d; ++i) yv(static_cast<unsigned>(i), 0) = at(y, i);
+  const matrix mean = C.mul(Si.mul(m).add(yv.mul_scalar(GiNaC::sqrt(a) / (1 - a))));
+  Law g;
+  g.dim = d;
+  g.isotropic = false;
+  g.mean.type = Type::vector;
+  g.mean.dim = d;
+  for (int i = 0; i < d; ++i) g.mean.v.push_back(mean(static_cast<unsigned>(i), 0));
+  g.cov = entries(C);
+  return g;
+}
+
+std::optional<Translator::Law> Translator::exact_law(const Dist& dist) {
+  if (dist.kind == Dist::Kind::gaussian) return gaussian(dist);
+  if (!gaussian_data()) return std::nullopt;
+  relations_.insert("the data law is one Gaussian: the model's laws are Gaussian, by Bayes' rule for Gaussians");
+  const auto& c = mixture_->components()[0];
+  const int d = mixture_->dim();
+  matrix S(static_cast<unsigned>(d), static_cast<unsigned>(d)), m(static_cast<unsigned>(d), 1);
+  for (int i = 0; i < d; ++i) {
+    m(static_cast<unsigned>(i), 0) = rational_of(c.mean()[i]);
+    for (int j = 0; j < d; ++j) S(static_cast<unsigned>(i), static_cast<unsigned>(j)) = rational_of(c.cov()(i, j));
+  }
+  // The law of sqrt(a) x_0 + N(0, r I).
+  auto scaled = [&](const ex& sa, const ex& r) {
+    Law g;
+    g.dim = d;
+    g.isotropic = false;
+    g.mean.type = Type::vector;
+    g.mean.dim = d;
+    for (int i = 0; i < d; ++i) g.mean.v.push_back(sa * m(static_cast<unsigned>(i), 0));
+    g.cov = entries(S.mul_scalar(sa * sa).add(identity(d).mul_scalar(r)));
+    return g;
+  };
+  switch (dist.kind) {
+    case Dist::Kind::data: return scaled(1, 0);
+    case Dist::Kind::marginal: {
+      const ex a = A(index(*dist.step));
+      relations_.insert(kForward);
+      return scaled(GiNaC::sqrt(a), 1 - a);
+    }
+    case Dist::Kind::diffused: {
+      const ex a = value(*dist.mean).v[0], r = value(*dist.cov).v[0];
+      return scaled(a, r);
+    }
+    case Dist::Kind::posterior_x0: return posterior_x0(index(*dist.step), value(*dist.given));
+    case Dist::Kind::reverse: {
+      // x_{s-1} ~ N(sqrt(abar_{s-1}) m, abar_{s-1} S + (1 - abar_{s-1}) I), observed as x_s = sqrt(alpha_s) x_{s-1} + sqrt(beta_s) n.
+      const long s = index(*dist.step);
+      const AVal y = value(*dist.given);
+      relations_.insert(kAlpha);
+      const ex ap = A(s - 1), al = 1 - B(s), be = B(s);
+      const Law prior = scaled(GiNaC::sqrt(ap), 1 - ap);
+      AVal pc;
+      pc.v = prior.cov;
+      const matrix Pi_ = to_matrix(pc, d).inverse();
+      const matrix C = Pi_.add(identity(d).mul_scalar(al / be)).inverse();
+      matrix mp(static_cast<unsigned>(d), 1), yv(static_cast<unsigned>(d), 1);
+      for (int i = 0; i < d; ++i) {
+        mp(static_cast<unsigned>(i), 0) = prior.mean.v[static_cast<std::size_t>(i)];
+        yv(static_cast<unsigned>(i), 0) = at(y, i);
+      }
+      const matrix mean = C.mul(Pi_.mul(mp).add(yv.mul_scalar(GiNaC::sqrt(al) / be)));
+      Law g;
+      g.dim = d;
+      g.isotropic = false;
+      g.mean.type = Type::vector;
+      g.mean.dim = d;
+      for (int i = 0; i < d; ++i) g.mean.v.push_back(mean(static_cast<unsigned>(i), 0));
+      g.cov = entries(C);
+      return g;
+    }
+    case Dist::Kind::gaussian: break;
+  }
+  return std::nullopt;
+}
+
 AVal Translator::opaque(const Expr& e, Type type, int dim, const std::vector<AVal>& deps, const std::string& name) {
   AVal out = shaped(type, dim);
   ex dep_list = lst{};
@@ -472,13 +610,18 @@ AVal Translator::value(const Expr& e) {
         if (it == p_.grid.end()) throw NotAlgebraic("internal: grid value " + e.text);
         vals = &it->second;
       }
-      if (e.text.empty() || e.text == "0" || e.type == Type::matrix) {
+      // Integer grid values are counts and steps (W_{t+k}, = k): numbers, not free symbols.
+      const bool integers = grid && std::all_of(vals->begin(), vals->end(), [](double x) { return x == std::floor(x); });
+      if (e.text.empty() || e.text == "0" || e.type == Type::matrix || integers) {
         for (double x : *vals) out.v.push_back(rational_of(x));
         return out;
       }
       std::string name = grid ? e.text.substr(5) : e.text;
       if (!grid)
-        if (auto it = ctx_.defines.find(e.text); it != ctx_.defines.end() && it->second.squared) name += "^2";
+        if (auto it = ctx_.defines.find(e.text); it != ctx_.defines.end()) {
+          if (const auto h = name.find("{#}"); h != std::string::npos) name.replace(h, 3, it->second.generic_index.empty() ? "t" : it->second.generic_index);
+          if (it->second.squared) name += "^2";
+        }
       const std::string key = "data:" + e.text + (varying_.count(e.text) ? "@" + tag_ : "");
       const std::string shown = varying_.count(e.text) ? name + " (" + tag_ + ")" : name;
       for (std::size_t i = 0; i < vals->size(); ++i)
@@ -574,15 +717,15 @@ AVal Translator::value(const Expr& e) {
     case Op::min_op: throw NotAlgebraic("max / min");
     case Op::log_density: {
       const Dist& dist = *e.dists[0];
-      if (dist.kind == Dist::Kind::gaussian) return scalar(log_gauss(gaussian(dist), value(*e.args[0])));
+      if (auto g = exact_law(dist)) return scalar(log_gauss(*g, value(*e.args[0])));
       return opaque(e, Type::scalar, 1, {value(*e.args[0])}, "\\log " + law_name(dist));
     }
     case Op::score: {
       const Dist& dist = *e.dists[0];
       const AVal y = value(*e.args[0]);
-      if (dist.kind == Dist::Kind::gaussian) {
+      if (auto law = exact_law(dist)) {
         relations_.insert(kGaussLog);
-        const Law g = gaussian(dist);
+        const Law g = *law;
         AVal out = shaped(Type::vector, dist.dim);
         if (g.isotropic) {
           for (int i = 0; i < dist.dim; ++i) out.v[static_cast<std::size_t>(i)] = -(at(y, i) - at(g.mean, i)) / g.cov[0];
@@ -602,6 +745,31 @@ AVal Translator::value(const Expr& e) {
     case Op::post_cov: {
       const AVal y = value(*e.args[1]);
       const long s = index(*e.args[0]);
+      if (gaussian_data()) {
+        relations_.insert("the data law is one Gaussian: the model's laws are Gaussian, by Bayes' rule for Gaussians");
+        if (e.text == "xprev") {
+          Dist rd;
+          rd.kind = Dist::Kind::reverse;
+          rd.step = e.args[0];
+          rd.given = e.args[1];
+          rd.dim = d;
+          const Law g = *exact_law(rd);
+          AVal out = shaped(e.type, d);
+          for (std::size_t i = 0; i < out.v.size(); ++i) out.v[i] = g.cov[i];
+          return out;
+        }
+        const Law g = posterior_x0(s, y);
+        AVal out = shaped(e.type, d);
+        if (e.op == Op::post_cov) {
+          for (std::size_t i = 0; i < out.v.size(); ++i) out.v[i] = g.cov[i];
+          return out;
+        }
+        for (int i = 0; i < d; ++i) {
+          const ex x0 = g.mean.v[static_cast<std::size_t>(i)];
+          out.v[static_cast<std::size_t>(i)] = e.text == "eps" ? (at(y, i) - GiNaC::sqrt(A(s)) * x0) / GiNaC::sqrt(1 - A(s)) : x0;
+        }
+        return out;
+      }
       const std::string what = e.op == Op::post_mean ? (e.text == "eps" ? "E[\\epsilon_" + step_name(s) + " | x_" + step_name(s) + "]"
                                                                           : "E[x_0 | x_" + step_name(s) + "]")
                                                      : "Cov[" + std::string(e.text == "x0" ? "x_0" : "x_{s-1}") + " | x_" + step_name(s) + "]";
@@ -611,6 +779,7 @@ AVal Translator::value(const Expr& e) {
     case Op::prod: return big_op(e);
     case Op::expect: return expect(e);
     case Op::integral: return integral(e);
+    case Op::derivative: return derivative(e);
     case Op::const_term: throw NotAlgebraic("'+ const'");
     case Op::recurrence:
     case Op::rec_prev: throw NotAlgebraic("a sequence defined by a recurrence (a sampler)");
@@ -635,6 +804,19 @@ AVal Translator::big_op(const Expr& e) {
   }
   idx_.erase(e.id);
   return acc;
+}
+
+// d^n/dv^n of the body at v = args[1], exactly (GiNaC differentiates sqrt, log, exp).
+AVal Translator::derivative(const Expr& e) {
+  const symbol v = syms_.get("bound:" + str(counter_++), "v", Dom::real, Role::bound);
+  env_[e.id] = scalar(v);
+  const AVal body = value(*e.args[0]);
+  env_.erase(e.id);
+  const AVal at = value(*e.args[1]);
+  for (const auto& [s, deps] : opaque_deps_)
+    if (body.v[0].has(s) && deps.has(v)) throw NotAlgebraic("a derivative of an exact-oracle quantity (no closed form)");
+  const int n = static_cast<int>(e.value);
+  return scalar(GiNaC::diff(body.v[0], v, static_cast<unsigned>(n)).subs(v == at.v[0]));
 }
 
 // ---------- expectations and integrals
@@ -768,12 +950,12 @@ AVal Translator::expect(const Expr& e) {
     const Dist& dist = *e.dists[i];
     Var v;
     v.law = &dist;
-    if (dist.kind == Dist::Kind::gaussian) {
-      const Law g = gaussian(dist);
-      for (int c = 0; c < dist.dim; ++c) v.mean.push_back(collect_ ? ex(0) : canon_(at(g.mean, c)));
-      for (const auto& c : g.cov) v.cov.push_back(collect_ ? ex(0) : canon_(c));
-    } else if (dist.kind != Dist::Kind::data) {
-      throw NotAlgebraic("an expectation over " + law_name(dist) + " (no closed form)");
+    const bool mixture_law = dist.kind == Dist::Kind::data && !gaussian_data();
+    if (!mixture_law) {
+      const auto g = exact_law(dist);
+      if (!g) throw NotAlgebraic("an expectation over " + law_name(dist) + " (no closed form)");
+      for (int c = 0; c < dist.dim; ++c) v.mean.push_back(collect_ ? ex(0) : canon_(at(g->mean, c)));
+      for (const auto& c : g->cov) v.cov.push_back(collect_ ? ex(0) : canon_(c));
     }
     AVal y;
     y.type = Type::vector;
@@ -789,13 +971,14 @@ AVal Translator::expect(const Expr& e) {
   for (int id : e.bound_ids) env_.erase(id);
   AVal out = body;
   if (collect_) {
-    for (auto& x : out.v) x = 0;
+    // A stand-in (not 0: the first pass must not divide by it or take its log).
+    for (auto& x : out.v) x = syms_.get("raw:expect", "e", Dom::positive, Role::bound);
     return out;
   }
   for (auto& x : out.v) {
     ex b = canon_(x);
     for (auto it = vars.rbegin(); it != vars.rend(); ++it)
-      b = it->law->kind == Dist::Kind::gaussian ? integrate_gaussian(b, it->ys, it->mean, it->cov) : integrate_mixture(b, it->ys);
+      b = !it->mean.empty() ? integrate_gaussian(b, it->ys, it->mean, it->cov) : integrate_mixture(b, it->ys);
     if (e.text == "all") b = integrate_model(b);
     x = b;
   }
@@ -813,7 +996,7 @@ AVal Translator::integral(const Expr& e) {
     lo = value(*e.args[1]).v[0];
     hi = value(*e.args[2]).v[0];
   }
-  if (collect_) return scalar(0);
+  if (collect_) return scalar(syms_.get("raw:integral", "i", Dom::positive, Role::bound));
   const ex b = canon_.merge_exp(canon_(body.v[0]));
   ex out = 0, poly = 0;
   const std::vector<symbol> xs{x};

@@ -29,6 +29,8 @@ class Translator {
   // alpha_bar becomes the free symbol, the betas above it the others). Throws NotAlgebraic.
   void prepare(const Relation& r);
   AVal value(const Expr& e);
+  // After prepare: what the translation depends on besides declared values (steps relative to t, representation).
+  std::string signature() const;
 
   const std::set<std::string>& relations() const { return relations_; }
   // Symbols that stand for exact-oracle quantities, with what they depend on.
@@ -49,6 +51,9 @@ class Translator {
   std::set<long> a_steps_, b_steps_;  // alpha_bar and beta steps requested in the first pass
   long low_ = -1;               // the lowest alpha_bar step (its symbol); -1: none
   bool chain_ = false, pinned_xt_ = false, pinned_x0_ = false;
+  // x_t free and x_0 free, eps = (x_t - sqrt(abar_t) x_0) / sqrt(1 - abar_t): when the oracle is used at x_t, so that the
+  // oracle's quantities depend on x_t alone and x_0 varies freely beside them (no expectation over the model then).
+  bool centered_ = false;
   std::vector<long> w_steps_;   // W steps of the Brownian representation, sorted, without 0
   std::map<int, AVal> env_;     // bound variables
   std::map<int, long> idx_;     // bound summation indices
@@ -80,6 +85,11 @@ class Translator {
     bool isotropic = true;
   };
   Law gaussian(const Dist& d);
+  // The law of d in closed form: Gaussian laws, and, when the data are one Gaussian, every law of the model (the
+  // data, the marginals, the posteriors of x_0 and of the reverse step), by Bayes' rule for Gaussians.
+  std::optional<Law> exact_law(const Dist& d);
+  bool gaussian_data() const;
+  Law posterior_x0(long s, const AVal& y);
   ex log_gauss(const Law& g, const AVal& at);
   AVal opaque(const Expr& e, Type type, int dim, const std::vector<AVal>& deps, const std::string& name);
   std::string law_name(const Dist& d) const;
@@ -87,6 +97,7 @@ class Translator {
   AVal expect(const Expr& e);
   AVal integral(const Expr& e);
   AVal big_op(const Expr& e);
+  AVal derivative(const Expr& e);
   ex integrate_gaussian(const ex& b, const std::vector<symbol>& ys, const std::vector<ex>& mean, const std::vector<ex>& cov);
   ex integrate_mixture(const ex& b, const std::vector<symbol>& ys);
   ex integrate_model(const ex& b);

@@ -54,15 +54,22 @@ struct ProofPoint {
   const GaussianMixture* mixture = nullptr;
 };
 
-struct ProofOptions {
-  double time_limit = 2.0;  // seconds (wall clock) per relation; beyond it the result is undecided
-};
-
 struct ProofResult {
   ProofStatus status = ProofStatus::none;
   std::string detail;                  // proved: for which values and from what; disproved: the counterexample
   std::vector<std::string> relations;  // the relations and assumptions used
   double seconds = 0;
+};
+
+// Results that hold for all values at one point hold at every point of the same structure (the same schedule steps
+// relative to t, the same random representation): a cache owned by the caller (one per case) reuses them.
+struct ProofCache {
+  std::map<std::string, ProofResult> proved;
+};
+
+struct ProofOptions {
+  double time_limit = 2.0;  // seconds (wall clock) per relation; beyond it the result is undecided
+  ProofCache* cache = nullptr;
 };
 
 // Decides r (an equation; other relations get none) under ctx at point p.
