@@ -202,6 +202,8 @@ int cmd_mutants(std::vector<std::string> files, RunOptions opt, std::size_t min_
                              to_string(f.verdict), n, zmax, f.proof == ProofStatus::none ? "-" : to_string(f.proof),
                              dead ? "" : "   SURVIVED", f.proof == ProofStatus::proved ? "   PROVED (a mutant cannot be right)" : "");
   }
+  std::size_t disagreements = 0;
+  for (const auto& c : r.checks) disagreements += proof_disagrees(c);
   for (const auto& w : r.warnings)
     if (w.rfind("proof disagrees", 0) == 0) std::cout << "warning: " << w << "\n";
   bool real_ok = true;
@@ -215,7 +217,8 @@ int cmd_mutants(std::vector<std::string> files, RunOptions opt, std::size_t min_
     std::cout << fmt::format("FAIL: only {} mutant(s) registered, at least {} required\n", total, min_mutants);
     return 1;
   }
-  return (killed == total && real_ok && proved == 0) ? 0 : 1;
+  if (disagreements) std::cout << fmt::format("FAIL: {} check(s) whose exact proof contradicts the numeric verdict\n", disagreements);
+  return (killed == total && real_ok && proved == 0 && disagreements == 0) ? 0 : 1;
 }
 
 }  // namespace
