@@ -227,6 +227,29 @@ TEST_CASE("Gaussian data: the reverse step is Gaussian, with the posterior's mea
   CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
 }
 
+TEST_CASE("'+ const' across models: lhs - rhs the same under both models") {
+  // Note 000's KL with identical covariances: 1/(2 beta_tilde_t) is right, 1/(2 beta_t) is not (the models differ by
+  // the mean gap g only, a separate symbol in each).
+  Context a = schedule_context(2), b = schedule_context(2);
+  for (Context* c : {&a, &b}) {
+    define_expr(*c, "KL", "D_{KL}(\\mathcal N(\\tilde\\mu_t, \\tilde\\beta_t I)\\,\\|\\,\\mathcal N(\\mu_\\theta(x_t,t), \\tilde\\beta_t I))");
+    define_value(*c, "\\tilde\\mu_t", {0.0, 0.0}, 2);
+    define_expr(*c, "\\mu_\\theta(x_t, t)", "\\tilde\\mu_t - \\sqrt{\\tilde\\beta_t}\\, g");
+  }
+  define_value(a, "g", {0.0, 0.0}, 2);
+  define_value(b, "g", {7.0, 7.0}, 2);
+  auto both = [&](const std::string& f) {
+    const Relation ra = resolve_relation(*parse_formula(f), a), rb = resolve_relation(*parse_formula(f), b);
+    ProofPoint p;
+    p.t = 10;
+    return prove_same_difference(rb, b, ra, a, p);
+  };
+  ProofResult r = both("KL = \\frac{1}{2\\tilde\\beta_t}\\|\\tilde\\mu_t - \\mu_\\theta(x_t,t)\\|_2^2 + \\text{const}");
+  CHECK_MESSAGE(r.status == ProofStatus::proved, info(r));
+  r = both("KL = \\frac{1}{2\\beta_t}\\|\\tilde\\mu_t - \\mu_\\theta(x_t,t)\\|_2^2 + \\text{const}");
+  CHECK_MESSAGE(r.status == ProofStatus::disproved, info(r));
+}
+
 TEST_CASE("determinants and a [define] value that makes a form true only at its declared value") {
   Context c;
   c.dim = 3;
