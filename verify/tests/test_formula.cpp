@@ -186,3 +186,39 @@ TEST_CASE("resolution errors name the problem") {
   CHECK(reason("\\beta_{1.5} = 1").find("an index must be an integer") != std::string::npos);
   CHECK(reason("D_{KL}(\\mu\\,\\|\\,\\mathcal N(0,1)) = 0").find("is not a law") != std::string::npos);
 }
+
+TEST_CASE("limits: Richardson extrapolation over halved steps (or doubled counts)") {
+  Fixture f;
+  f.define("h", 0.1);
+  f.define("K", 4);
+  // Three levels, order 1: errors c1 h + c2 h^2 cancel, so the result is (8 A(h/4) - 6 A(h/2) + A(h)) / 3.
+  auto a = [](double h) { return std::pow(1 + h, 1 / h); };
+  const double want = (8 * a(0.025) - 6 * a(0.05) + a(0.1)) / 3;
+  CHECK(f.value("\\lim_{h \\to 0} (1+h)^{1/h}").first == doctest::Approx(want).epsilon(1e-13));
+  CHECK(f.value("\\lim_{K \\to \\infty} (1+\\frac{1}{K})^{K}").first == doctest::Approx((8 * a(1.0 / 16) - 6 * a(1.0 / 8) + a(0.25)) / 3).epsilon(1e-13));
+  // The extrapolation is closer to e than the finest level is.
+  CHECK(std::abs(want - std::exp(1.0)) < 0.1 * std::abs(a(0.025) - std::exp(1.0)));
+  // Printing reads back: the limit's script and its body.
+  CHECK(printed("\\lim_{h \\to 0} \\frac{f}{h}") == "\\lim_{h \\to 0} \\frac{f}{h}");
+  CHECK(printed("\\lim_{K \\rightarrow \\infty} x") == "\\lim_{K \\to \\infty} x");
+}
+
+TEST_CASE("limits: what may not be a limit's variable or target") {
+  Fixture f;
+  f.define("h", 0.1);
+  f.define("g", 0.1);
+  f.define("K", 2.5);
+  auto reason = [&](const std::string& s) {
+    try {
+      (void)resolve(*parse_formula(s), f.ctx);
+    } catch (const LatexError& e) {
+      return std::string(e.reason());
+    }
+    return std::string("no error");
+  };
+  CHECK(reason("\\lim_{a \\to 0} a").find("must be a number in [define]") != std::string::npos);
+  CHECK(reason("\\lim_{h \\to 1} h").find("goes to 0 (a step size) or to \\infty") != std::string::npos);
+  CHECK(reason("\\lim_{h \\to 0} \\lim_{g \\to 0} h g").find("a limit inside a limit") != std::string::npos);
+  CHECK(reason("\\lim_{K \\to \\infty} K").find("whole number") != std::string::npos);
+  CHECK(reason("\\lim h").find("needs its variable") != std::string::npos);
+}

@@ -371,6 +371,17 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
   if (c.params.has("margin")) {
     fc->approx_margin = c.params.positive("margin");
   }
+  // [params]: levels and error order of \lim (Richardson extrapolation over step halvings).
+  if (c.params.has("levels")) {
+    const auto L = c.params.integer("levels");
+    if (L < 2 || L > 8) c.params.fail("levels", "must be in 2..8 (the limit extrapolates from this many step halvings)");
+    base.limit_levels = static_cast<int>(L);
+  }
+  if (c.params.has("order")) {
+    const auto p = c.params.integer("order");
+    if (p < 1 || p > 4) c.params.fail("order", "must be in 1..4 (the leading power of the step in the error)");
+    base.limit_order = static_cast<int>(p);
+  }
   // Models.
   if (const toml::node* ms = root.get("models")) {
     auto arr = ms->as_array();

@@ -61,14 +61,26 @@ bool uses_bound_index(const Expr& e) {
   return found;
 }
 
-// Top-level expectations of a side (not nested in another expectation), in order of appearance.
-void top_expectations(const Expr& e, std::vector<const Expr*>& out) {
+// A top-level expectation of a side, at one level of its enclosing limit (level -1, lim null: not inside one).
+struct Top {
+  const Expr* e;
+  int level = -1;
+  const Expr* lim = nullptr;
+};
+
+// Top-level expectations of a side (not nested in another expectation), in order of appearance; inside a limit, one
+// per level (each level is its own integrand: the same draws, the limit's variable at that level's value).
+void top_expectations(const Expr& e, std::vector<Top>& out, int level = -1, const Expr* lim = nullptr) {
   if (e.op == Op::expect) {
-    out.push_back(&e);
+    out.push_back({&e, level, lim});
+    return;
+  }
+  if (e.op == Op::limit) {
+    for (int l = 0; l < static_cast<int>(e.value); ++l) top_expectations(*e.args[0], out, l, &e);
     return;
   }
   for (const auto& a : e.args)
-    if (a) top_expectations(*a, out);
+    if (a) top_expectations(*a, out, level, lim);
 }
 
 // Nested expectations are estimated by one sample inside each draw: that is unbiased only where they enter
@@ -295,6 +307,10 @@ class CaseRunner {
   };
 
   void plan_expr(const Expr& e, Evaluator<double>& ev, PlanInfo& pi, bool extra, long T) {
+    // Sequences inside a limit are planned at its finest level (the coarser levels use sums of its noise).
+    visit(e, [&](const Expr& x) {
+      if (x.op == Op::limit) ev.set_finest(x);
+    });
     visit(e, [&](const Expr& x) {
       if (x.op == Op::recurrence) {
         bool fresh = false;  // does a step draw a fresh z?
@@ -418,17 +434,17 @@ class CaseRunner {
     struct FormPlan {
       FormKind kind;
       std::vector<int> lhs_means, rhs_means;  // integrand indices of the top-level expectations
-      std::vector<const Expr*> lhs_nodes, rhs_nodes;
+      std::vector<Top> lhs_nodes, rhs_nodes;
       int lhs_draw = -1, rhs_draw = -1;  // per_draw_noisy: integrands of the whole sides
     };
     std::vector<std::vector<FormPlan>> fps(M, std::vector<FormPlan>(F));
-    std::vector<std::pair<std::size_t, const Expr*>> integrands;  // (model, body or side)
-    std::map<std::string, int> integrand_of;                    // canonical (per model world) -> index
-    auto add_integrand = [&](std::size_t m, const Expr* e) {
-      const std::string key = std::to_string(m) + "|" + canonical(*e);
+    std::vector<std::pair<std::size_t, Top>> integrands;  // (model, body or side at a level)
+    std::map<std::string, int> integrand_of;            // canonical (per model world and level) -> index
+    auto add_integrand = [&](std::size_t m, const Top& t) {
+      const std::string key = std::to_string(m) + "|" + std::to_string(t.level) + "|" + (t.lim ? canonical(*t.lim) + "|" : "") + canonical(*t.e);
       auto it = integrand_of.find(key);
       if (it != integrand_of.end()) return it->second;
-      integrands.push_back({m, e});
+      integrands.push_back({m, t});
       return integrand_of[key] = static_cast<int>(integrands.size()) - 1;
     };
     bool any_per_draw = false;
@@ -443,15 +459,15 @@ class CaseRunner {
         if (fp.kind == FormKind::expectations) {
           top_expectations(*r.lhs, fp.lhs_nodes);
           top_expectations(*r.rhs, fp.rhs_nodes);
-          for (const Expr* e : fp.lhs_nodes) fp.lhs_means.push_back(add_integrand(m, e));
-          for (const Expr* e : fp.rhs_nodes) fp.rhs_means.push_back(add_integrand(m, e));
+          for (const Top& e : fp.lhs_nodes) fp.lhs_means.push_back(add_integrand(m, e));
+          for (const Top& e : fp.rhs_nodes) fp.rhs_means.push_back(add_integrand(m, e));
         } else if (fp.kind == FormKind::per_draw_noisy) {
           if (r.lhs->type != Type::scalar)
             throw InputError(c_.path, fc_.forms[f].where.key,
                              locate(fc_.forms[f].where, fc_.forms[f].tree->begin) +
                                  "an equation between random vectors that contains an estimated expectation: compare a scalar (e.g. its squared norm)");
-          fp.lhs_draw = add_integrand(m, r.lhs.get());
-          fp.rhs_draw = add_integrand(m, r.rhs.get());
+          fp.lhs_draw = add_integrand(m, Top{r.lhs.get()});
+          fp.rhs_draw = add_integrand(m, Top{r.rhs.get()});
         } else if (fp.kind == FormKind::per_draw) {
           any_per_draw = true;
         }
@@ -539,12 +555,14 @@ class CaseRunner {
         for (std::size_t m = 0; m < M; ++m) evs.push_back(std::make_unique<Evaluator<double>>(worlds[m], plan, noise, L));
         std::fill(o, o + k * static_cast<std::size_t>(L), 0.0);
         for (std::size_t i = 0; i < integrands.size(); ++i) {
-          const auto& [m, e] = integrands[i];
+          const auto& [m, top] = integrands[i];
           Val<double> v;
           try {
-            v = evs[m]->eval(*e);
+            if (top.lim) evs[m]->enter_level(*top.lim, top.level);
+            v = evs[m]->eval(*top.e);
+            if (top.lim) evs[m]->leave_level();
           } catch (const EvalError& err) {
-            throw_eval(err, g, e);
+            throw_eval(err, g, top.e);
           }
           for (int l = 0; l < L; ++l) o[i * static_cast<std::size_t>(L) + static_cast<std::size_t>(l)] = v.at(0, l);
         }
@@ -722,13 +740,21 @@ class CaseRunner {
     Evaluator<mp50> em(wm, plan, noise, 1);
     Val<mp50> L, R;
     Val<double> Ld, Rd;
+    mp50 err_l = 0, err_r = 0;
     try {
       L = em.eval(*r.lhs);
+      err_l = em.limit_error();
+      em.reset_limit_error();
       R = em.eval(*r.rhs);
+      err_r = em.limit_error();
       Ld = ed.eval(*r.lhs);
       Rd = ed.eval(*r.rhs);
     } catch (const EvalError& e) {
       eval_fail(f, e, g);
+    }
+    if (contains(*r.lhs, Op::limit) || contains(*r.rhs, Op::limit)) {
+      limit_check(ch, r, L, R, err_l, err_r);
+      return;
     }
     mp50 mag;
     const std::string op = r.op == "approx" ? "=" : r.op;
@@ -755,13 +781,35 @@ class CaseRunner {
                        num(static_cast<double>(res)));
   }
 
+  // A deterministic relation with a limit: the extrapolated values are not exact, and the difference between the
+  // extrapolations from L and from the finest L - 1 levels stands in for their error (the role an SE plays).
+  void limit_check(Check& ch, const Relation& r, const Val<mp50>& L, const Val<mp50>& R, const mp50& err_l, const mp50& err_r) {
+    if (L.width > 1 || R.width > 1)
+      throw InputError(c_.path, "", "a limit of a vector is not supported: compare its components or its squared norm");
+    const double l = static_cast<double>(L.v[0]), rv = static_cast<double>(R.v[0]);
+    const double scale = std::max({std::abs(l), std::abs(rv), 1e-300});
+    // Rounding of the 50-digit evaluation is far below any extrapolation error worth reporting.
+    const double se = std::max(static_cast<double>(boost::multiprecision::sqrt(err_l * err_l + err_r * err_r)), 1e-30 * scale);
+    ch.estimate = Estimate::exact(l);
+    ch.estimate.method = "richardson";
+    ch.estimate.std_error = se;
+    ch.estimate.samples = 1;
+    ch.reference = rv;
+    ch.scale = scale;
+    ch.scale_name = "the larger side";
+    if (r.op == "approx") ch.kind = TestKind::equivalence;
+    ch.notes.push_back("a limit, extrapolated over " + std::to_string(static_cast<int>(fc_.models[0].context.limit_levels)) +
+                       " levels (50-digit arithmetic); the standard error is the extrapolation's own error estimate, "
+                       "|A_L - A_{L-1}| (all levels against the finest L - 1): " + num(se));
+  }
+
   // g(means) for one side, with the means substituted for its expectation nodes.
-  double outer(const Expr& side, const std::vector<const Expr*>& nodes, const std::vector<double>& values, const World<double>& w) {
+  double outer(const Expr& side, const std::vector<Top>& nodes, const std::vector<double>& values, const World<double>& w) {
     Plan plan;
     plan.dim = w.dim;
     Noise noise;
     Evaluator<double> ev(w, plan, noise, 1);
-    for (std::size_t i = 0; i < nodes.size(); ++i) ev.substitutes[nodes[i]] = values[i];
+    for (std::size_t i = 0; i < nodes.size(); ++i) ev.substitutes[{nodes[i].e, nodes[i].level}] = values[i];
     const Val<double> v = ev.eval(side);
     return v.v[0];
   }
@@ -815,7 +863,7 @@ class CaseRunner {
     } catch (const EvalError& e) {
       eval_fail(f, e, g);
     }
-    if (fp.lhs_nodes.size() == 1 && r.lhs.get() == fp.lhs_nodes[0]) {
+    if (fp.lhs_nodes.size() == 1 && r.lhs.get() == fp.lhs_nodes[0].e) {
       ch.estimate = res.estimates[static_cast<std::size_t>(fp.lhs_means[0])];  // with its trace and shape statistics
     } else {
       ch.estimate = L;
@@ -826,6 +874,23 @@ class CaseRunner {
     ch.scale = std::max(std::abs(ch.estimate.mean), std::abs(ch.reference));
     ch.scale_name = "the larger side";
     if (!fp.rhs_means.empty()) ch.notes.push_back("both sides estimated on the same draws; SE of their difference by the delta method");
+    // A limit: the estimate at each level, so that the convergence can be read (coupled levels, same draws).
+    for (int pass = 0; pass < 2; ++pass) {
+      const auto& nodes = pass == 0 ? fp.lhs_nodes : fp.rhs_nodes;
+      const auto& idx = pass == 0 ? fp.lhs_means : fp.rhs_means;
+      std::string line;
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (!nodes[i].lim) continue;
+        const Expr& lim = *nodes[i].lim;
+        double v = lim.data[1];
+        for (int k = 0; k < nodes[i].level; ++k) v = lim.data[2] > 0 ? v * 2 : v / 2;
+        const Estimate& e = res.estimates[static_cast<std::size_t>(idx[i])];
+        line += (line.empty() ? "" : "; ") + lim.text + " = " + num(v) + ": " + num(e.mean) + " +- " + num(e.std_error);
+      }
+      if (!line.empty())
+        ch.notes.push_back(std::string(pass == 0 ? "left" : "right") + " side's expectation at each level of the limit (extrapolated with " +
+                           "order " + num(nodes.empty() ? 1.0 : 0.0 + fc_.models[0].context.limit_order) + "): " + line);
+    }
   }
 
   // An equation that must hold draw by draw: the worst draw, replayed in 50 digits.

@@ -145,6 +145,12 @@ long Evaluator<T>::index(const Expr& e) {
       if (v != std::floor(v)) fail(e, "the grid value " + num(v) + " is used as an index but is not an integer");
       return static_cast<long>(v);
     }
+    case Op::limit_var: {
+      const Val<T> v = eval(e);
+      const double x = static_cast<double>(v.v[0]);
+      if (x != std::floor(x)) fail(e, "the limit's variable " + e.text + " = " + num(x) + " is used as an index but is not an integer");
+      return static_cast<long>(x);
+    }
     case Op::index_var:
       if (e.id >= 0) {
         auto it = indices_.find(e.id);
@@ -322,11 +328,114 @@ Val<T> Evaluator<T>::zstep(long k) {
   if (plan_.chain) off += plan_.chain_steps * d;
   else off += (plan_.eps ? d : 0) + (plan_.xprev ? d : 0);
   if (plan_.z) off += d;
-  off += static_cast<int>(k) * d;
+  // At a coarse level of a limit, step k's normal is the normalised sum of the finest level's normals of the steps it
+  // spans: the levels then share their Brownian path (the coupling that makes the differences between levels small).
+  // Step k of a falling sequence covers [k, k + 1] on the index line, of a rising one [k - 1, k]: the fine steps
+  // inside that interval are k s .. k s + s - 1, or (k - 1) s + 1 .. k s.
+  const long s = levels_.empty() ? 1 : levels_.back().coarsen;
+  const long first = zdir_ < 0 ? k * s : (k - 1) * s + 1;
+  if (first < 0 || first + s > plan_.zsteps)
+    throw std::out_of_range("step " + std::to_string(k) + " at a coarse level of a limit spans no finest-level noise: the step count "
+                            "must double with each level (K, 2K, 4K, ... or h, h/2, h/4, ...)");
   Val<T> out(lanes_, d);
+  using std::sqrt;
+  const T norm = s == 1 ? T(1) : T(1) / sqrt(T(static_cast<double>(s)));
   for (int l = 0; l < lanes_; ++l)
-    for (int i = 0; i < d; ++i) out.at(i, l) = main_noise(l, off + i);
+    for (int i = 0; i < d; ++i) {
+      T acc = T(0);
+      for (long j = 0; j < s; ++j) acc += main_noise(l, off + static_cast<int>((first + j) * d) + i);
+      out.at(i, l) = s == 1 ? acc : acc * norm;
+    }
   return out;
+}
+
+namespace {
+// Richardson weights: A = sum_l w_l F(h_l) exactly when F(h) = A + c_0 h^p + ... + c_{L-2} h^{p+L-2}, h_l = 2^-l.
+template <class T>
+std::vector<T> richardson_weights(int L, int p) {
+  std::vector<std::vector<T>> a(static_cast<std::size_t>(L), std::vector<T>(static_cast<std::size_t>(L) + 1, T(0)));
+  // Row 0: sum w = 1; row q (1..L-1): sum w_l h_l^(p+q-1) = 0.
+  for (int l = 0; l < L; ++l) {
+    a[0][static_cast<std::size_t>(l)] = T(1);
+    for (int q = 1; q < L; ++q) {
+      T h = T(1);
+      for (int i = 0; i < l * (p + q - 1); ++i) h /= T(2);
+      a[static_cast<std::size_t>(q)][static_cast<std::size_t>(l)] = h;
+    }
+  }
+  a[0][static_cast<std::size_t>(L)] = T(1);
+  using std::abs;
+  for (int c = 0; c < L; ++c) {
+    int piv = c;
+    for (int r = c + 1; r < L; ++r)
+      if (abs(a[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]) > abs(a[static_cast<std::size_t>(piv)][static_cast<std::size_t>(c)])) piv = r;
+    std::swap(a[static_cast<std::size_t>(c)], a[static_cast<std::size_t>(piv)]);
+    for (int r = 0; r < L; ++r) {
+      if (r == c) continue;
+      const T f = a[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] / a[static_cast<std::size_t>(c)][static_cast<std::size_t>(c)];
+      for (int k = c; k <= L; ++k) a[static_cast<std::size_t>(r)][static_cast<std::size_t>(k)] -= f * a[static_cast<std::size_t>(c)][static_cast<std::size_t>(k)];
+    }
+  }
+  std::vector<T> w(static_cast<std::size_t>(L));
+  for (int l = 0; l < L; ++l) w[static_cast<std::size_t>(l)] = a[static_cast<std::size_t>(l)][static_cast<std::size_t>(L)] / a[static_cast<std::size_t>(l)][static_cast<std::size_t>(l)];
+  return w;
+}
+}  // namespace
+
+template <class T>
+void Evaluator<T>::enter_level(const Expr& e, int level) {
+  const int L = static_cast<int>(e.value);
+  const bool up = e.data[2] > 0;
+  T v = T(e.data[1]);
+  for (int i = 0; i < level; ++i) v = up ? v * T(2) : v / T(2);
+  levels_.push_back({e.text, v, level, 1L << (L - 1 - level)});
+}
+
+template <class T>
+void Evaluator<T>::leave_level() {
+  levels_.pop_back();
+}
+
+template <class T>
+void Evaluator<T>::set_finest(const Expr& e) {
+  const int L = static_cast<int>(e.value);
+  const bool up = e.data[2] > 0;
+  T v = T(e.data[1]);
+  for (int i = 0; i < L - 1; ++i) v = up ? v * T(2) : v / T(2);
+  finest_[e.text] = v;
+}
+
+template <class T>
+Val<T> Evaluator<T>::limit(const Expr& e) {
+  const int L = static_cast<int>(e.value), p = static_cast<int>(e.data[0]);
+  std::vector<Val<T>> at;
+  for (int l = 0; l < L; ++l) {
+    enter_level(e, l);
+    try {
+      at.push_back(eval(*e.args[0]));
+    } catch (...) {
+      leave_level();
+      throw;
+    }
+    leave_level();
+  }
+  auto combine = [&](int first) {
+    const std::vector<T> w = richardson_weights<T>(L - first, p);
+    int lanes = 1;
+    for (const auto& v : at) lanes = std::max(lanes, v.lanes);
+    Val<T> out(lanes, at[0].width);
+    for (int c = 0; c < out.width; ++c)
+      for (int ln = 0; ln < lanes; ++ln) {
+        T acc = T(0);
+        for (int l = first; l < L; ++l) acc += w[static_cast<std::size_t>(l - first)] * at[static_cast<std::size_t>(l)].at(c, ln);
+        out.at(c, ln) = acc;
+      }
+    return out;
+  };
+  Val<T> best = combine(0), coarse = combine(1);
+  using std::abs;
+  for (std::size_t i = 0; i < best.v.size(); ++i) limit_error_ = std::max(limit_error_, T(abs(best.v[i] - coarse.v[i])));
+  return best;
 }
 
 // Terms of a recurrence, computed from its start by iterating the step (memoised for the block).
@@ -334,7 +443,7 @@ template <class T>
 Val<T> Evaluator<T>::recurrence(const Expr& e) {
   const Recurrence& r = *e.rec;
   const long target = index(*e.args[0]);
-  auto& memo = rec_[&r];
+  auto& memo = rec_[{&r, level()}];
   if (auto it = memo.find(target); it != memo.end()) return it->second;
   const long from = index(*r.from);
   if ((r.direction < 0 && target > from) || (r.direction > 0 && target < from))
@@ -354,7 +463,17 @@ Val<T> Evaluator<T>::recurrence(const Expr& e) {
     const Val<T>& prev = memo.at(k);
     indices_[r.index_id] = next;
     prev_.push_back(&prev);
-    Val<T> v = eval(*r.step);
+    const int saved_dir = zdir_;
+    zdir_ = r.direction;
+    Val<T> v;
+    try {
+      v = eval(*r.step);
+    } catch (...) {
+      zdir_ = saved_dir;
+      prev_.pop_back();
+      throw;
+    }
+    zdir_ = saved_dir;
     prev_.pop_back();
     indices_.erase(r.index_id);
     memo[next] = std::move(v);
@@ -685,7 +804,8 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
   using std::log;
   using std::pow;
   using std::sqrt;
-  if (auto it = substitutes.find(&e); it != substitutes.end()) return scalar_val(it->second);
+  if (!substitutes.empty())
+    if (auto it = substitutes.find({&e, level()}); it != substitutes.end()) return scalar_val(it->second);
   const int d = e.dim;
   switch (e.op) {
     case Op::number:
@@ -976,6 +1096,13 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
     case Op::rec_prev:
       if (prev_.empty()) fail(e, "internal: a neighbour outside a step");
       return *prev_.back();
+    case Op::limit: return limit(e);
+    case Op::limit_var: {
+      for (auto it = levels_.rbegin(); it != levels_.rend(); ++it)
+        if (it->key == e.text) return scalar_val(it->value);
+      if (auto it = finest_.find(e.text); it != finest_.end()) return scalar_val(it->second);
+      fail(e, "internal: the variable of a limit outside its limit");
+    }
     case Op::const_term: fail(e, "internal: a constant term reached the evaluator");
   }
   fail(e, "internal: unknown operation");

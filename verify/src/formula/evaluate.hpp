@@ -101,9 +101,20 @@ class Evaluator {
   Val<T> eval(const Expr& e);
   long index(const Expr& e);  // an index expression's value (integer)
 
-  // Values to use for expectation nodes (by address) instead of their per-lane estimates: the Monte Carlo means
-  // when the outer function of the means is evaluated.
-  std::map<const Expr*, T> substitutes;
+  // Values to use for expectation nodes (by address and limit level, -1 outside a limit) instead of their per-lane
+  // estimates: the Monte Carlo means when the outer function of the means is evaluated.
+  std::map<std::pair<const Expr*, int>, T> substitutes;
+
+  // Limits (\lim_{h \to 0}): evaluation at one level of a limit node (0 the coarsest); and, for planning the noise, the
+  // value a limit's variable takes at its finest level when it is evaluated outside its limit.
+  void enter_level(const Expr& limit, int level);
+  void leave_level();
+  int level() const { return levels_.empty() ? -1 : levels_.back().level; }
+  void set_finest(const Expr& limit);
+  // The extrapolation error of the limits evaluated since the last reset: |A_L - A_{L-1}| (largest over lanes and
+  // limits), the extrapolation from all L levels against the one from the finest L - 1.
+  T limit_error() const { return limit_error_; }
+  void reset_limit_error() { limit_error_ = T(0); }
 
   // The model's random variables of this block (after eval has drawn them), for reports and replays.
   const Val<T>& x_at(long s);
@@ -120,7 +131,18 @@ class Evaluator {
   int in_integral_ = 0;
   Val<T> eps_, z_;
   std::map<long, Val<T>> chain_;          // chain-mode x_s
-  std::map<const Recurrence*, std::map<long, Val<T>>> rec_;  // computed terms of each recurrence
+  std::map<std::pair<const Recurrence*, int>, std::map<long, Val<T>>> rec_;  // computed terms, per recurrence and level
+  struct Level {
+    std::string key;
+    T value;
+    int level;
+    long coarsen;  // fine steps per step at this level (2^(L-1-level))
+  };
+  std::vector<Level> levels_;
+  std::map<std::string, T> finest_;
+  T limit_error_ = T(0);
+  int zdir_ = -1;  // direction of the sequence whose step is being evaluated (for the coarse-level noise)
+  Val<T> limit(const Expr& e);
   std::vector<const Val<T>*> prev_;       // the neighbour inside the step being evaluated
   Val<T> zstep(long k);
   Val<T> recurrence(const Expr& e);

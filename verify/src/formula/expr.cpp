@@ -1,5 +1,6 @@
 // Canonical keys of expressions: the same meaning prints the same (bound variables renumbered by first
 // appearance), so that one expectation written in several forms is estimated once, on the same draws.
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -49,6 +50,8 @@ const char* op_name(Op op) {
     case Op::derivative: return "d/dv";
     case Op::recurrence: return "rec";
     case Op::rec_prev: return "prev";
+    case Op::limit: return "lim";
+    case Op::limit_var: return "limvar";
   }
   return "?";
 }
@@ -69,10 +72,22 @@ struct Printer {
     if (e.op == Op::data && e.text.empty())
       for (double v : e.data) os << ' ' << v;
     if (e.op == Op::derivative) os << " n=" << e.value;
+    if (e.op == Op::limit) os << " L=" << e.value << " p=" << e.data[0] << " from=" << e.data[1] << (e.data[2] > 0 ? " up" : " down");
     if (e.op == Op::bound || e.op == Op::integral || e.op == Op::derivative || e.op == Op::sum || e.op == Op::prod || (e.op == Op::index_var && e.id >= 0))
       os << " #" << rename(e.id);
     for (int id : e.bound_ids) os << " #" << rename(id);
-    if (e.rec) os << " {" << e.rec->key << "}";
+    if (e.rec) {
+      // The same sequence inside a limit (its step count the limit's variable) is another object.
+      bool in_limit = false;
+      std::function<void(const Expr&)> find = [&](const Expr& x) {
+        if (x.op == Op::limit_var) in_limit = true;
+        for (const auto& a : x.args)
+          if (a && !in_limit) find(*a);
+      };
+      for (const ExprPtr& p : {e.rec->from, e.rec->start, e.rec->step})
+        if (p) find(*p);
+      os << " {" << e.rec->key << (in_limit ? " in limit" : "") << "}";
+    }
     for (const auto& d : e.dists) {
       os << ' ';
       dist(*d, os);

@@ -4,7 +4,7 @@
 //   expr      sign? term (+|- term)*
 //   term      chain (\cdot|\times|/ chain)*
 //   chain     factor factor ...            (implicit multiplication; stops before an integral's "dx")
-//   factor    \log chain | \exp chain | \sum_{}^{} term | \int ... dx | \mathbb{E}_{}[...] | \nabla_{} chain
+//   factor    \log chain | \exp chain | \sum_{}^{} term | \lim_{} term | \int ... dx | \mathbb{E}_{}[...] | \nabla_{} chain
 //             | atom postfix*
 //   atom      number | symbol | call f(...) | \frac{}{} | \sqrt{} | (..) [..] \{..\} {..} | \|..\| | |..|
 // The tree is built by tao::pegtl::parse_tree from the selected rules (latex_parser.cpp turns it into a Node).
@@ -108,7 +108,8 @@ struct relation;
 struct sim_op : tk<VF_KW("sim")> {};
 struct range_op : tk<sor<seq<one<'.'>, one<'.'>, opt<one<'.'>>>, VF_KW("ldots"), VF_KW("dots"), VF_KW("cdots"), one<':'>>> {};
 struct assign_op : tk<one<'='>> {};
-struct sub_item : seq<expr, opt<sor<seq<sim_op, expr>, seq<range_op, expr>, seq<assign_op, expr>>>> {};
+struct to_op : tk<sor<VF_KW("to"), VF_KW("rightarrow")>> {};
+struct sub_item : seq<expr, opt<sor<seq<sim_op, expr>, seq<range_op, expr>, seq<assign_op, expr>, seq<to_op, expr>>>> {};
 struct sub_list : seq<sub_item, star<tk<one<','>>, sub_item>> {};
 struct script_group : seq<lbrace, opt<sub_list>, rbrace> {};
 struct script_token : sor<number_tok, tk<symbol_core>, single_digit> {};
@@ -178,6 +179,9 @@ struct sum_cmd : tk<VF_KW("sum")> {};
 struct prod_cmd : tk<VF_KW("prod")> {};
 struct big_op_scripts : star<sor<sub_script, sup_script>> {};
 struct sum_op : seq<sum_cmd, big_op_scripts, must<term>> {};
+// \lim_{h \to 0} f: the limit of f as the step h halves (or a count K doubles), by Richardson extrapolation.
+struct lim_cmd : tk<VF_KW("lim")> {};
+struct lim_op : seq<lim_cmd, big_op_scripts, must<term>> {};
 struct prod_op : seq<prod_cmd, big_op_scripts, must<term>> {};
 
 struct int_cmd : tk<VF_KW("int")> {};
@@ -193,7 +197,7 @@ struct expect_op : seq<expect_cmd, big_op_scripts, must<sor<expect_brack, chain>
 struct nabla_cmd : tk<VF_KW("nabla")> {};
 struct nabla_op : seq<nabla_cmd, opt<sub_script>, must<factor>> {};
 
-struct factor : sor<func_op, sum_op, prod_op, integral, expect_op, nabla_op, postfix_atom> {};
+struct factor : sor<func_op, sum_op, prod_op, lim_op, integral, expect_op, nabla_op, postfix_atom> {};
 struct chain : seq<factor, star<not_at<differential>, factor>> {};
 
 struct mul_op : tk<sor<VF_KW("cdot"), VF_KW("times"), VF_KW("div"), one<'/'>, one<'*'>>> {};

@@ -31,7 +31,7 @@ using selector =
                      g::call_paren, g::call_brack, g::arg_sep, g::frac, g::sqrt_op, g::root_degree, g::paren_group,
                      g::brack_group, g::set_group, g::brace_group, g::norm, g::abs_val, g::wrapper, g::colored,
                      g::postfix_atom, g::sub_script, g::sup_script, g::prime_mark, g::top_mark, g::sub_list,
-                     g::sub_item, g::sim_op, g::range_op, g::assign_op, g::func_name, g::func_op, g::sum_op,
+                     g::sub_item, g::sim_op, g::range_op, g::assign_op, g::to_op, g::lim_op, g::func_name, g::func_op, g::sum_op,
                      g::prod_op, g::integral, g::differential, g::lead_differential, g::diff_var, g::expect_op,
                      g::expect_body, g::expect_brack, g::cond_list, g::nabla_op, g::chain, g::term, g::mul_op,
                      g::sign, g::signed_chain, g::expr, g::add_op, g::rel_op, g::relation, g::frac_arg,
@@ -224,8 +224,8 @@ class Builder {
       }
       return P(std::move(f));
     }
-    if (n.is_type<g::sum_op>() || n.is_type<g::prod_op>()) {
-      Node s = base(n, n.is_type<g::sum_op>() ? Kind::sum : Kind::prod);
+    if (n.is_type<g::sum_op>() || n.is_type<g::prod_op>() || n.is_type<g::lim_op>()) {
+      Node s = base(n, n.is_type<g::sum_op>() ? Kind::sum : n.is_type<g::prod_op>() ? Kind::prod : Kind::limit);
       for (const auto& c : n.children) {
         if (c->is_type<g::sub_script>()) s.sub = script(*c);
         else if (c->is_type<g::sup_script>()) s.sup = script(*c);
@@ -392,6 +392,7 @@ class Builder {
       else if (c->is_type<g::sim_op>()) k = Kind::sim;
       else if (c->is_type<g::range_op>()) k = Kind::range;
       else if (c->is_type<g::assign_op>()) k = Kind::assign;
+      else if (c->is_type<g::to_op>()) k = Kind::tends;
     }
     if (parts.size() == 1) return parts[0];
     Node x = base(n, k);
@@ -718,7 +719,7 @@ const std::vector<std::string>& known_commands() {
   static const std::vector<std::string> k = [] {
     std::vector<std::string> v = {
         "\\frac", "\\tfrac", "\\dfrac", "\\cfrac", "\\sqrt", "\\log", "\\ln", "\\exp", "\\det", "\\tr", "\\sin", "\\cos",
-        "\\tanh", "\\sum", "\\prod", "\\int", "\\nabla", "\\partial", "\\mathbb", "\\mathcal", "\\mathbf", "\\boldsymbol",
+        "\\tanh", "\\sum", "\\prod", "\\lim", "\\to", "\\rightarrow", "\\int", "\\nabla", "\\partial", "\\mathbb", "\\mathcal", "\\mathbf", "\\boldsymbol",
         "\\bm", "\\mathrm", "\\text", "\\textrm", "\\textit", "\\textbf", "\\operatorname", "\\mathit", "\\mathsf",
         "\\mathscr", "\\mathfrak", "\\bar", "\\overline", "\\tilde", "\\widetilde", "\\hat", "\\widehat", "\\vec",
         "\\dot", "\\ddot", "\\check", "\\breve", "\\left", "\\right", "\\middle", "\\big", "\\Big", "\\bigg", "\\Bigg",

@@ -339,6 +339,7 @@ class Resolver {
           if (v->type != Type::index) fail(n, "expected a step index");
           return v;
         }
+        if (ExprPtr lv = limit_var(n, true)) return lv;
         if (n.sub || n.sup || !n.sym.accents.empty() || !n.sym.style.empty()) break;
         for (auto it = indices_.rbegin(); it != indices_.rend(); ++it)
           if (it->name == n.sym.base) {
@@ -458,6 +459,7 @@ class Resolver {
       case Kind::call: return call(n);
       case Kind::sum:
       case Kind::prod: return big_op(n);
+      case Kind::limit: return limit(n);
       case Kind::expect: return expectation(n);
       case Kind::integral: return integral(n);
       case Kind::nabla: return nabla(n);
@@ -765,6 +767,7 @@ class Resolver {
       s.sup.reset();
       return symbol(s);
     }
+    if (ExprPtr lv = limit_var(n, false)) return lv;
     // Definitions: exact key, then the generic-index form v_t.
     if (ExprPtr d = defined(n)) return d;
     if (ExprPtr g = vocabulary(n)) return g;
@@ -914,7 +917,9 @@ class Resolver {
 
   // Resolves a recurrence once: its start, and its step with k bound and y_{k+-1} as the neighbour.
   RecurrencePtr recurrence(const Definition& def, const Node& n) {
-    if (auto it = recurrences_.find(def.key); it != recurrences_.end()) return it->second;
+    // Inside a limit the sequence depends on the limit's variable: resolved once per limit.
+    const std::string cache_key = def.key + (limits_.empty() ? "" : "|lim:" + limits_.back().key);
+    if (auto it = recurrences_.find(cache_key); it != recurrences_.end()) return it->second;
     auto rec = std::make_shared<Recurrence>();
     rec->key = def.key;
     std::string part = ".from";
@@ -948,9 +953,11 @@ class Resolver {
       if (e.origin().empty()) e.set_origin(def.origin + part);
       throw;
     }
+    // In 1-D a step that is arithmetic on the previous point is a number; the sequence's points stay points.
+    if (rec->type == Type::vector && rec->dim == 1) rec->step = as_point(rec->step);
     if (rec->step->type != rec->type || rec->step->dim != rec->dim)
       fail(n, "the step of '" + def.key + "' gives " + describe(rec->step) + " but its start is " + describe(rec->start));
-    recurrences_[def.key] = rec;
+    recurrences_[cache_key] = rec;
     return rec;
   }
 
@@ -1819,6 +1826,78 @@ class Resolver {
     e.id = id;
     e.args = {body};
     if (lo) e.args.push_back(lo), e.args.push_back(hi);
+    e.pos = n.begin;
+    e.latex = frag(n);
+    return P(std::move(e));
+  }
+
+  // \lim_{h \to 0} f or \lim_{K \to \infty} f: h (or K) is a [define] number, the coarsest level; f is evaluated with
+  // h, h/2, h/4, ... (K, 2K, 4K, ...) and extrapolated. A sequence whose step count is K (or tau/h) then shares its
+  // noise across the levels: the finest level's fresh normals, summed in groups, drive the coarser ones.
+  struct ActiveLimit {
+    std::string key;
+    double base;
+    bool to_infinity;
+  };
+  std::vector<ActiveLimit> limits_;
+
+  ExprPtr limit_var(const Node& n, bool as_index) {
+    if (limits_.empty()) return nullptr;
+    Node bare = n;
+    if (!as_index) bare.sup.reset();
+    if (symbol_name(bare) != limits_.back().key) return nullptr;
+    const ActiveLimit& a = limits_.back();
+    if (as_index && (a.base != std::floor(a.base) || !a.to_infinity)) return nullptr;
+    Expr e;
+    e.op = Op::limit_var;
+    e.type = as_index ? Type::index : Type::scalar;
+    e.text = a.key;
+    e.pos = n.begin;
+    e.latex = a.key;
+    ExprPtr v = P(std::move(e));
+    return !as_index && n.sup ? power(n, v, *n.sup) : v;
+  }
+
+  ExprPtr limit(const Node& n) {
+    if (!n.sub || n.sub->kind != Kind::tends) fail(n, "a limit needs its variable: \\lim_{h \\to 0} or \\lim_{K \\to \\infty}");
+    if (!limits_.empty()) fail(n, "a limit inside a limit is not supported");
+    const Node& var = *n.sub->args[0];
+    const Node& target = *n.sub->args[1];
+    if (var.kind != Kind::symbol) fail(var, "the variable of a limit must be a symbol");
+    const std::string key = symbol_name(var);
+    auto it = ctx_.defines.find(key);
+    if (it == ctx_.defines.end() || it->second.kind != Definition::Kind::value || it->second.rows != 0)
+      fail(var, "the variable of a limit must be a number in [define]: its value is the coarsest level ('" + key + "' = ...)");
+    const double base = it->second.values[0];
+    bool to_infinity;
+    if (target.kind == Kind::number && std::stod(target.text) == 0) to_infinity = false;
+    else if (target.kind == Kind::symbol && target.sym.base == "infty") to_infinity = true;
+    else fail(target, "a limit is taken as the variable goes to 0 (a step size) or to \\infty (a step count)");
+    if (!(base > 0)) fail(var, "the coarsest level of a limit must be positive ('" + key + "' = " + std::to_string(base) + ")");
+    if (to_infinity && base != std::floor(base))
+      fail(var, "a limit to \\infty is over a step count: its coarsest level must be a whole number ('" + key + "' = " +
+                    std::to_string(base) + ")");
+    limits_.push_back({key, base, to_infinity});
+    ExprPtr body;
+    try {
+      body = value(*n.args[0]);
+    } catch (...) {
+      limits_.pop_back();
+      throw;
+    }
+    limits_.pop_back();
+    check_numeric(*n.args[0], body);
+    body = as_scalar(body);
+    Expr e;
+    e.op = Op::limit;
+    e.type = body->type;
+    e.dim = body->dim;
+    e.text = key;
+    e.value = ctx_.limit_levels;
+    e.data = {static_cast<double>(ctx_.limit_order), base, to_infinity ? 1.0 : -1.0};
+    e.args = {body};
+    e.random = body->random;
+    e.mc = body->mc;
     e.pos = n.begin;
     e.latex = frag(n);
     return P(std::move(e));

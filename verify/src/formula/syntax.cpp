@@ -49,6 +49,7 @@ int prec(const Node& n) {
     case Kind::neg: return 3;
     case Kind::sum:
     case Kind::prod:
+    case Kind::limit:
     case Kind::integral:
     case Kind::expect:
     case Kind::nabla: return 2;
@@ -160,6 +161,7 @@ std::string to_latex_plain(const Node& n) {
       if (n.sup) s += "^{" + script_latex(*n.sup) + "}";
       return s + " " + wrap(*n.args[0], 2);
     }
+    case Kind::limit: return (n.sub ? "\\lim_{" + script_latex(*n.sub) + "} " : std::string("\\lim ")) + wrap(*n.args[0], 2);
     case Kind::integral: {
       std::string s = "\\int";
       if (n.sub) s += "_{" + script_latex(*n.sub) + "}";
@@ -190,6 +192,7 @@ std::string to_latex_plain(const Node& n) {
     }
     case Kind::assign: return to_latex(*n.args[0]) + "=" + to_latex(*n.args[1]);
     case Kind::sim: return to_latex(*n.args[0]) + " \\sim " + to_latex(*n.args[1]);
+    case Kind::tends: return to_latex(*n.args[0]) + " \\to " + to_latex(*n.args[1]);
     case Kind::range: return to_latex(*n.args[0]) + ":" + to_latex(*n.args[1]);
     case Kind::list: {
       std::string s;

@@ -44,6 +44,10 @@ enum class Op {
   derivative,   // d^n/dv^n of args[0] (v the scalar bound variable `id`) at v = args[1]; n = value (1 or 2)
   recurrence,   // y_{args[0]} of the recurrence `id` (its start and step in Expr::recurrences)
   rec_prev,     // inside a step: the neighbouring value y_{k+1} (or y_{k-1})
+  // \lim_{h \to 0} args[0] (or K \to \infty): args[0] evaluated with the variable `text` at `value` levels (h, h/2, ...
+  // or K, 2K, ...), combined by Richardson extrapolation; data = {order, coarsest value, +1 for K -> infinity else -1}.
+  limit,
+  limit_var,    // the variable of the enclosing limit (text), at the level being evaluated
 };
 
 // A sequence defined by a start and a step, evaluated by iterating the step (a sampler). index_id is the step's

@@ -47,6 +47,7 @@ struct Context {
   std::map<std::string, Definition> grid;
   std::string sigma2 = "beta_tilde";  // the model variance sigma_t^2: "beta_tilde", "beta" or a number
   bool superscript_time = false;      // note 004 section 2 writes x^t for x_t
+  int limit_levels = 3, limit_order = 1;  // \lim: step halvings and the leading error order ([params] levels, order)
 };
 
 // Resolves a formula (expression or relation sides separately: see resolve_relation).

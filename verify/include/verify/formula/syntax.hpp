@@ -56,12 +56,14 @@ enum class Kind {
               // ("," ";" "|" "||")
   sum,        // \sum_{sub}^{sup} args[0]
   prod,       // \prod_{sub}^{sup} args[0]
+  limit,      // \lim_{sub} args[0] (sub a `tends` item)
   integral,   // \int_{sub}^{sup} args[0] d(args[1])
   expect,     // \mathbb{E}_{sub}[args[0] | args[1..]]  (conditioning after the bar)
   nabla,      // \nabla_{sub} args[0]
   partial,    // \frac{\partial^n}{\partial x^n} args[0]: args[0] the operand, args[1] the variable, text = order
   relation,   // args[0] text args[1]; text = "=" "<=" ">=" "<" ">" "approx" "propto"
   assign,     // sub/sup items: args[0] = args[1]   (\sum_{t=1})
+  tends,      // sub items: args[0] \to args[1]     (\lim_{h \to 0})
   sim,        // args[0] \sim args[1]
   range,      // args[0] : args[1]   (x_{1:T})
   list,       // args separated by commas (subscripts of \mathbb{E})
