@@ -783,6 +783,8 @@ AVal Translator::value(const Expr& e) {
     case Op::const_term: throw NotAlgebraic("'+ const'");
     case Op::recurrence:
     case Op::rec_prev: throw NotAlgebraic("a sequence defined by a recurrence (a sampler)");
+    case Op::limit:
+    case Op::limit_var: throw NotAlgebraic("a limit (extrapolated numerically, not taken symbolically)");
   }
   throw NotAlgebraic("an operation");
 }
