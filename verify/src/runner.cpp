@@ -104,7 +104,7 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
     auto it = index.find(key);
     if (it == index.end()) {
       index[key] = out.forms.size();
-      out.forms.push_back({r.case_name, r.check.form, r.assessment.verdict, r.expect});
+      out.forms.push_back({.case_name = r.case_name, .form = r.check.form, .verdict = r.assessment.verdict, .expect = r.expect});
       continue;
     }
     Verdict& v = out.forms[it->second].verdict;

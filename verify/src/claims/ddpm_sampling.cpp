@@ -411,14 +411,14 @@ void register_ddpm_sampling(Registry& r) {
   r.add({"ddpm_sampling.langevin_em", fam,
          "Note 004 7.4's Euler-Maruyama DDPM step (sqrt(1-beta) x - beta^2 grad p + beta z) vs Ho's ancestral step "
          "(x + beta score)/sqrt(alpha) + sqrt(beta) z, which reaches the data law as T -> infinity.",
-         {"posterior.eps_form"}, params, true, false, langevin_em});
+         {"post_eps_note003"}, params, true, false, langevin_em});
   r.add({"ddpm_sampling.ancestral", fam,
          "DDPM ancestral sampling with sigma_t^2 = beta_tilde_t and the exact eps reaches the data law as T -> infinity.",
-         {"posterior.eps_form"}, params, true, false, ancestral});
+         {"post_eps_note003"}, params, true, false, ancestral});
   r.add({"ddpm_sampling.ddim", fam,
          "Note 004 3: DDPM with sigma_t = 0 is not DDIM (eps coefficients differ; its law collapses); DDIM eta = 0 "
          "reaches the data law as T -> infinity.",
-         {"posterior.eps_form"},
+         {"post_eps_note003"},
          with({{"coef_T", "length of the schedule for the exact coefficient comparison (default 1000)"},
                {"t", "steps t of that schedule at which the coefficients are compared"}}),
          true, false, ddim});

@@ -608,7 +608,7 @@ void register_elbo(Registry& r) {
   const std::pair<std::string, std::string> x0{"x0", "data points x_0 (array of d-vectors)"};
   r.add({"elbo.decomposition", fam,
          "ELBO by forward trajectories against -(L_T + sum L_{t-1} + L_0), and ELBO <= log p_theta(x_0) with a KL gap.",
-         {"kl_closed_form_2d", "posterior.bayes_step", "forward_process.marginal"},
+         {"kl_closed_form_2d", "post_bayes_step", "forward_process.marginal"},
          {model, kappa, shift, x0,
           {"note", "which note's sign convention to check: \"001\" (default), \"002\" or \"003\""},
           {"figure_samples", "samples per step for the per-step figure (default 20000)"},

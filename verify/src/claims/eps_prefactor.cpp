@@ -336,13 +336,13 @@ void register_eps_prefactor(Registry& r) {
                                                 "the model's constant eps bias moves mu_theta by this many posterior SDs (default 6)"};
   r.add({"eps_prefactor.note002", fam,
          "Note 002 sec. 8: L_{t-1} = alpha_t^2/(2 beta_tilde_t (1-alpha_bar_t)) E||eps - eps_theta||^2 + const.",
-         {"forward_process.marginal", "posterior.regression", "kl_closed_form_2d"},
+         {"forward_process.marginal", "post_regression_linear1000", "kl_closed_form_2d"},
          {steps, var, gap, {"eps_scale", "eps_theta = eps_scale * eps* + bias (default 1.1)"}},
          true, true, note002});
   r.add({"eps_prefactor.note003_weight", fam,
          "Note 003 steps 5-6: L_{t-1} is proportional to beta_t^2/(alpha_t(1-alpha_bar_t)) E||eps - eps_theta||^2, "
          "and that factor is the VLB weight across t.",
-         {"forward_process.marginal", "posterior.regression", "kl_closed_form_2d"},
+         {"forward_process.marginal", "post_regression_linear1000", "kl_closed_form_2d"},
          {steps, var, gap, {"ref_step", "step whose R the other steps are compared with (step 6)"}},
          true, true, note003});
   r.add({"eps_prefactor.weight_profile", fam,

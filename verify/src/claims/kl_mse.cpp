@@ -117,7 +117,7 @@ ClaimOutput training_loss(const CaseSpec& c, const MonteCarlo& mc) {
 void register_kl_mse(Registry& r) {
   r.add({"kl_mse.training_loss", "kl_mse",
          "L_{t-1} = E||mu_tilde - mu_theta||^2 / (2 sigma_t^2) + C over x_0 ~ data, x_t ~ q(x_t|x_0), KL from samples.",
-         {"posterior.bayes_step", "forward_process.marginal"},
+         {"post_bayes_step", "forward_process.marginal"},
          {{"steps", "diffusion steps t in 2..T (t = 1 is refused: point-mass posterior)"},
           {"note", "which note's statement: \"002\" (default), \"000\" or \"003\""},
           {"model_variance", "sigma_t^2: \"beta_tilde\" (notes 000, 002), \"beta\" (default for 003) or a number"},

@@ -204,7 +204,7 @@ void register_snr_identity(Registry& r) {
          false, true, coefficient});
   r.add({"snr_identity.loss", fam,
          "Note 004 2.4: the KL term equals (SNR(t-1) - SNR(t)) ||x_hat - x_0||^2 (sigma_t^2 = beta_tilde_t).",
-         {"forward_process.marginal", "posterior.regression"},
+         {"forward_process.marginal", "post_regression_linear1000"},
          {{"steps", "diffusion steps t (2..T) to check"},
           {"shrink", "x_hat = shrink * E[x0|x_t] + offset (default 0.9)"},
           {"gap_sd", "the offset moves the model's reverse mean by this many posterior SDs (default 6)"}},

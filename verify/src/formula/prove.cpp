@@ -16,9 +16,7 @@ using namespace GiNaC;
 namespace {
 
 std::string show(const ex& e) {
-  std::ostringstream os;
-  os << e;
-  std::string s = os.str();
+  std::string s = stable_text(e);
   if (s.size() > 240) s = s.substr(0, 237) + "...";
   return s;
 }

@@ -165,4 +165,8 @@ std::vector<std::pair<GiNaC::numeric, int>> factor_integer(const numeric& n);
 // Isserlis' theorem, monomial by monomial. Throws NotAlgebraic when p is not a polynomial in w.
 ex gaussian_moments(const ex& p, const std::vector<symbol>& w, const std::vector<ex>& cov, Budget& budget);
 
+// GiNaC's own printing orders the terms of a sum by hash, which depends on the order in which symbols were created
+// (and so on threads): proof details are printed with every sum's and product's operands sorted by their text.
+std::string stable_text(const GiNaC::ex& e);
+
 }  // namespace verify::formula::proof

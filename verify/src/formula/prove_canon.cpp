@@ -17,12 +17,63 @@ namespace verify::formula::proof {
 
 using namespace GiNaC;
 
-namespace {
-std::string ex_to_string(const ex& e) {
-  std::ostringstream os;
-  os << e;
-  return os.str();
+std::string stable_text(const ex& e) {
+  auto plain = [](const ex& x) {
+    std::ostringstream os;
+    os << x;
+    return os.str();
+  };
+  auto key = [](const std::string& t) { return t.empty() || t[0] != '-' ? t : t.substr(1); };
+  if (is_a<add>(e)) {
+    std::vector<std::string> terms;
+    for (std::size_t i = 0; i < e.nops(); ++i) terms.push_back(stable_text(e.op(i)));
+    std::stable_sort(terms.begin(), terms.end(), [&](const std::string& a, const std::string& b) {
+      return key(a) != key(b) ? key(a) < key(b) : a < b;
+    });
+    std::string out;
+    for (const auto& t : terms) out += out.empty() || t[0] == '-' ? t : "+" + t;
+    return out;
+  }
+  if (is_a<mul>(e)) {
+    numeric coef = 1;
+    std::vector<std::string> factors;
+    for (std::size_t i = 0; i < e.nops(); ++i) {
+      if (is_a<numeric>(e.op(i))) {
+        coef *= ex_to<numeric>(e.op(i));
+        continue;
+      }
+      std::string f = stable_text(e.op(i));
+      if (is_a<add>(e.op(i))) f = "(" + f + ")";
+      factors.push_back(f);
+    }
+    std::sort(factors.begin(), factors.end());
+    std::string body;
+    for (const auto& f : factors) body += (body.empty() ? "" : "*") + f;
+    if (body.empty()) return plain(coef);
+    if (coef == 1) return body;
+    if (coef == -1) return "-" + body;
+    return plain(coef) + "*" + body;
+  }
+  if (is_a<power>(e)) {
+    const ex b = e.op(0), x = e.op(1);
+    // Powers of atoms print as GiNaC prints them (sqrt(2), x^(-1)): their text does not depend on hashes.
+    if (!is_a<add>(b) && !is_a<mul>(b) && !is_a<add>(x) && !is_a<mul>(x)) return plain(e);
+    std::string bs = stable_text(b), xs = stable_text(x);
+    const bool simple_base = is_a<symbol>(b) || is_a<function>(b) || (is_a<numeric>(b) && ex_to<numeric>(b).is_nonneg_integer());
+    if (!simple_base) bs = "(" + bs + ")";
+    if (!(is_a<numeric>(x) && ex_to<numeric>(x).is_nonneg_integer()) && !is_a<symbol>(x)) xs = "(" + xs + ")";
+    return bs + "^" + xs;
+  }
+  if (is_a<function>(e)) {
+    std::string out = ex_to<function>(e).get_name() + "(";
+    for (std::size_t i = 0; i < e.nops(); ++i) out += (i ? "," : "") + stable_text(e.op(i));
+    return out + ")";
+  }
+  return plain(e);
 }
+
+namespace {
+std::string ex_to_string(const ex& e) { return stable_text(e); }
 }  // namespace
 
 // ---------- symbols
