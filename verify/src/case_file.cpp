@@ -1,3 +1,4 @@
+#include "verify/edit_distance.hpp"
 #include "verify/case_file.hpp"
 
 #include <algorithm>
@@ -29,18 +30,6 @@ const NoiseSchedule& CaseSpec::require_schedule() const {
 }
 
 namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 std::string did_you_mean(const std::string& key, const std::vector<std::string>& allowed) {
   std::string best;

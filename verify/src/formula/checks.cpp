@@ -38,15 +38,7 @@ std::string num(double v) {
 
 template <class F>
 void visit(const Expr& e, F&& f) {
-  f(e);
-  for (const auto& a : e.args)
-    if (a) visit(*a, f);
-  for (const auto& d : e.dists)
-    for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
-      if (p) visit(*p, f);
-  if (e.rec && e.op == Op::recurrence)
-    for (const ExprPtr& p : {e.rec->from, e.rec->start, e.rec->step})
-      if (p) visit(*p, f);
+  visit_tree(e, f, true);
 }
 
 bool contains(const Expr& e, Op op) {

@@ -8,6 +8,7 @@
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include "latex_grammar.hpp"
+#include "verify/edit_distance.hpp"
 #include "verify/formula/latex.hpp"
 
 namespace verify::formula {
@@ -591,18 +592,6 @@ class Builder {
   const std::string& original_;
   const Expanded& ex_;
 };
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 std::string closest(const std::string& s, const std::vector<std::string>& names, std::size_t max_d = 2) {
   std::string best;

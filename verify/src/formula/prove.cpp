@@ -42,12 +42,7 @@ std::string approx(const ex& e) {
 
 template <class F>
 void visit(const Expr& e, F&& f) {
-  f(e);
-  for (const auto& a : e.args)
-    if (a) visit(*a, f);
-  for (const auto& d : e.dists)
-    for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
-      if (p) visit(*p, f);
+  visit_tree(e, f);
 }
 
 std::string range_text(const Sym& s) {

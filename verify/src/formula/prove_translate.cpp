@@ -88,12 +88,7 @@ AVal from_matrix(const matrix& m, int d) {
 // Visits an expression and the parameters of its laws.
 template <class F>
 void visit(const Expr& e, F&& f) {
-  f(e);
-  for (const auto& a : e.args)
-    if (a) visit(*a, f);
-  for (const auto& d : e.dists)
-    for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
-      if (p) visit(*p, f);
+  visit_tree(e, f);
 }
 
 }  // namespace

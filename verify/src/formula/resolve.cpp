@@ -2,6 +2,7 @@
 // expectation / integral / sum, the case's [define] table, its [grid], then the vocabulary. The vocabulary's
 // ground truths (posterior, reverse step, marginals) are computed from definitions (Bayes' rule on the Gaussian
 // steps, the mixture), never from the notes' closed forms, so that the notes' formulas can be tested against them.
+#include "verify/edit_distance.hpp"
 #include "verify/formula/resolve.hpp"
 
 #include <algorithm>
@@ -26,18 +27,6 @@ std::string to_string(Type t) {
 }
 
 namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 using E = Expr;
 

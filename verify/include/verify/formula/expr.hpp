@@ -98,6 +98,21 @@ struct Dist {
   std::string latex;
 };
 
+// Calls f on e and on every node below it, the parameters of its laws included; with into_sequences, also on a
+// sequence's index, start and step (which an expression reaches only through its recurrence).
+template <class F>
+void visit_tree(const Expr& e, F&& f, bool into_sequences = false) {
+  f(e);
+  for (const auto& a : e.args)
+    if (a) visit_tree(*a, f, into_sequences);
+  for (const auto& d : e.dists)
+    for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
+      if (p) visit_tree(*p, f, into_sequences);
+  if (into_sequences && e.rec && e.op == Op::recurrence)
+    for (const ExprPtr& p : {e.rec->from, e.rec->start, e.rec->step})
+      if (p) visit_tree(*p, f, into_sequences);
+}
+
 // Canonical text of an expression (bound ids renumbered in order of appearance): equal meaning, equal key.
 std::string canonical(const Expr& e);
 std::string canonical(const Dist& d);
