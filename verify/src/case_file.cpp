@@ -431,7 +431,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
   CaseSpec c;
   c.path = path;
   c.name = fs::path(path).stem().string();
-  static const ClaimInfo formula_info{"", "formula", "", {}, {{"margin", "allowed relative discrepancy of \\approx"}, {"levels", "levels of a \\lim (2..8, default 3)"}, {"order", "leading error order of a \\lim (1..4, default 1)"}}, false, false, {}};
+  static const ClaimInfo formula_info{"", "formula", "", {}, {{"margin", "allowed relative discrepancy of \\approx"}, {"margin_absolute", "allowed absolute discrepancy of \\approx"}, {"levels", "levels of a \\lim (2..8, default 3)"}, {"order", "leading error order of a \\lim (1..4, default 1)"}}, false, false, {}};
   c.claim = formula_case ? "" : r.string("claim");
   const ClaimInfo* info = formula_case ? &formula_info : Registry::instance().find(c.claim);
   if (!info) {
@@ -515,7 +515,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
       for (const auto& [k, v] : pt)
         if (std::find(allowed.begin(), allowed.end(), std::string(k.str())) == allowed.end())
           p.fail(std::string(k.str()), "unknown key: a case without `claim` writes its formulas in LaTeX and gives "
-                                       "symbols their values in [define]; [params] takes only: margin, levels, order");
+                                       "symbols their values in [define]; [params] takes only: margin, margin_absolute, levels, order");
     p.only(allowed);
     for (const auto& [k, v] : pt) params[std::string(k.str())] = param_value(p, v, std::string(k.str()), 0);
   }

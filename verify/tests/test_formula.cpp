@@ -222,3 +222,9 @@ TEST_CASE("limits: what may not be a limit's variable or target") {
   CHECK(reason("\\lim_{K \\to \\infty} K").find("whole number") != std::string::npos);
   CHECK(reason("\\lim h").find("needs its variable") != std::string::npos);
 }
+
+TEST_CASE("in one dimension I is the number 1 in a Gaussian's variance") {
+  Fixture f;
+  CHECK(f.value("\\mathcal N(0.3; 0, I) - \\mathcal N(0.3; 0, 1)").first == 0.0);
+  CHECK(f.value("\\mathcal N(0.3; 0, 2 I) - \\mathcal N(0.3; 0, 2)").first == 0.0);
+}

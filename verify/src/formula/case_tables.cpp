@@ -371,6 +371,9 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
   if (c.params.has("margin")) {
     fc->approx_margin = c.params.positive("margin");
   }
+  if (c.params.has("margin_absolute")) {
+    fc->approx_margin_abs = c.params.positive("margin_absolute");
+  }
   // [params]: levels and error order of \lim (Richardson extrapolation over step halvings).
   if (c.params.has("levels")) {
     const auto L = c.params.integer("levels");

@@ -250,6 +250,12 @@ class CaseRunner {
   const FormulaCase& fc_;
   const MonteCarlo& mc_;
 
+  // An exact \approx holds within the relative margin or within the absolute one.
+  bool within_approx(double relative_residual, double difference) const {
+    return (fc_.approx_margin > 0 && relative_residual <= fc_.approx_margin) ||
+           (fc_.approx_margin_abs > 0 && std::abs(difference) <= fc_.approx_margin_abs);
+  }
+
   std::vector<std::set<std::string>> uses_;
   std::vector<bool> model_dependent_;  // does the form mean something else under another model?
 
@@ -645,8 +651,9 @@ class CaseRunner {
         ch.quantity = quantity(form);
         ch.kind = test_kind(r.op);
         if (r.op == "approx") {
-          if (!(fc_.approx_margin > 0))
-            throw InputError(c_.path, "params.margin", "'\\approx' needs [params] margin (the allowed relative discrepancy)");
+          if (!(fc_.approx_margin > 0) && !(fc_.approx_margin_abs > 0))
+            throw InputError(c_.path, "params.margin",
+                             "'\\approx' needs [params] margin (the allowed relative discrepancy) or margin_absolute");
         }
         if (r.op == "propto") {
           ratios[f * M + m].push_back({ratio_estimate(f, m, g, worlds, fp.kind, fp, mres), label_for(f, g)});
@@ -672,7 +679,8 @@ class CaseRunner {
           }
           case FormKind::per_draw: per_draw_check(ch, f, m, g, rec); break;
         }
-        if (ch.kind == TestKind::equivalence) ch.margin = fc_.approx_margin * std::max(std::abs(ch.reference), 1e-300);
+        if (ch.kind == TestKind::equivalence)
+          ch.margin = std::max(fc_.approx_margin * std::max(std::abs(ch.reference), 1e-300), fc_.approx_margin_abs);
         if (c_.prove) attach_proof(ch, prove(r, fc_.models[m].context, proof_point(g), proof_options()));
         out.push_back(std::move(ch));
       }
@@ -763,7 +771,7 @@ class CaseRunner {
     ch.scale = std::max(static_cast<double>(mag), 1e-300);
     if (r.op == "approx") {
       ch.exact = true;
-      ch.exact_difference = static_cast<double>(res) > fc_.approx_margin ? static_cast<double>(res) : 0.0;
+      ch.exact_difference = within_approx(static_cast<double>(res), ch.estimate.mean - ch.reference) ? 0.0 : static_cast<double>(res);
       ch.kind = TestKind::equivalence;
       return;
     }
@@ -915,7 +923,7 @@ class CaseRunner {
     ch.reference = w.rhs;
     ch.scale = std::max(rec.max_abs[key], 1e-300);
     ch.exact = true;
-    ch.exact_difference = r.op == "approx" ? (static_cast<double>(res) > fc_.approx_margin ? static_cast<double>(res) : 0.0)
+    ch.exact_difference = r.op == "approx" ? (within_approx(static_cast<double>(res), w.lhs - w.rhs) ? 0.0 : static_cast<double>(res))
                                            : static_cast<double>(res);
     ch.notes.push_back("checked on each of " + std::to_string(c_.samples) + " draws; worst relative " +
                        (op == "=" ? "residual " : "violation ") + num(w.residual) + " in double, " +

@@ -1589,6 +1589,11 @@ class Resolver {
     d.kind = Dist::Kind::gaussian;
     d.latex = frag(n);
     if (m->type == Type::scalar) {
+      // In 1-D, I is the number 1: N(0, I) and N(m, c I) are the scalar Gaussians N(0, 1) and N(m, c).
+      if (v->type == Type::matrix && v->dim == 1) {
+        if (v->op == Op::identity) v = number(1);
+        else if (v->op == Op::mul && v->args[0]->type == Type::scalar && v->args[1]->op == Op::identity) v = v->args[0];
+      }
       if (v->type != Type::scalar) fail(cov, "a scalar Gaussian needs a scalar variance");
       if (ctx_.dim != 1 && !ctx_.mixture) {
         // 1-D law in a case whose dimension is set by vectors elsewhere: fine, it stays 1-D.

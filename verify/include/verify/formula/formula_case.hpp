@@ -57,6 +57,7 @@ struct FormulaCase {
   std::vector<GridPoint> grid;
   bool all_t = false;        // [grid] t = "all": identities checked at every step, one check per form
   double approx_margin = 0;  // [params] margin for \approx, relative to the right side
+  double approx_margin_abs = 0;  // [params] margin_absolute: an absolute allowance (for a right side of 0)
   // Derivations: the lines as written (LaTeX) and, per pair (i, j), whether they were compared (for the report).
   std::vector<std::string> lines;
   std::vector<std::string> line_relations;
