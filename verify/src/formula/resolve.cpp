@@ -5,6 +5,7 @@
 #include "verify/edit_distance.hpp"
 #include "verify/formula/resolve.hpp"
 
+#include <map>
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -775,6 +776,14 @@ class Resolver {
       const auto dd = edit_distance(name, c);
       if (dd < bd) bd = dd, best = c;
     }
+    // The vocabulary's functions, written without their arguments (as notes often do).
+    static const std::map<std::string, std::string> calls = {
+        {"\\tilde{\\mu}_{t}", "\\tilde\\mu_t(x_t, x_0)"}, {"\\mu_{\\theta}", "\\mu_\\theta(x_t, t)"},
+        {"\\epsilon_{\\theta}", "\\epsilon_\\theta(x_t, t)"}, {"s_{\\theta}", "s_\\theta(x_t, t)"},
+        {"\\hat{x}_{0}", "\\hat x_0(x_t, t)"}};
+    if (auto it = calls.find(best); it != calls.end())
+      fail(n, why + ": the vocabulary's " + it->first + " is a function: write " + it->second +
+                  ", or define the bare symbol in [define] (for example '" + name + "' = '" + it->second + "')");
     fail(n, why + " (define it in [define], or see the vocabulary in docs/formulas.md)", best);
   }
 
