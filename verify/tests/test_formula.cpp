@@ -131,6 +131,18 @@ TEST_CASE("schedule identities evaluate exactly in 50 digits") {
   CHECK(f.value("\\sum_{s=1}^{t}\\beta_s", 3).first == doctest::Approx(b1 + b2 + b3).epsilon(1e-15));
 }
 
+TEST_CASE("a power after a bracket that multiplies applies to the bracket only") {
+  Fixture f;
+  // Note 004 2.4 writes \bar\alpha_{t-1}(1-\alpha_t)^2: alpha_bar_{t-1} times beta_t^2, not (alpha_bar_{t-1} beta_t)^2.
+  const double abp = f.schedule.alpha_bar(4), b = f.schedule.beta(5), bt = f.schedule.beta_tilde(5), ab = f.schedule.alpha_bar(5);
+  CHECK(f.value("\\bar\\alpha_{t-1}(1-\\alpha_t)^2").first == doctest::Approx(abp * b * b).epsilon(1e-14));
+  CHECK(f.value("2\\tilde\\beta_t(1-\\bar\\alpha_t)^2").first == doctest::Approx(2 * bt * (1 - ab) * (1 - ab)).epsilon(1e-14));
+  // A number after a thin space is a number (it once kept the "\\," in its text and could not be read).
+  CHECK(f.value("\\frac{1}{2}\\,4").first == doctest::Approx(2.0).epsilon(1e-15));
+  // A known function keeps f(x)^2 = (f(x))^2.
+  CHECK(f.value("\\mathcal N(0.5; 0, 1)^2").first == doctest::Approx(std::exp(-0.25) / (2 * M_PI)).epsilon(1e-14));
+}
+
 TEST_CASE("the KL closed form of note 004 section 1.1 and its derivation lines") {
   Fixture f;
   const double mu = 1.3, s2 = 0.4;

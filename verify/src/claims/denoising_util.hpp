@@ -1,6 +1,6 @@
 #pragma once
 #include <sstream>
-// Helpers shared by the families eps_prefactor, snr_identity, tweedie and score_matching (one author).
+// Helpers shared by the families eps_prefactor, tweedie and score_matching (one author).
 // They compute oracle quantities and estimator plumbing only; nothing here decides a verdict.
 #include <algorithm>
 #include <cmath>

@@ -286,8 +286,24 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
       const std::string name(k.str()), key = "grid.'" + name + "'";
       if (name == "t" && c.schedule) {
         if (auto s = v.as_string()) {
-          if (s->get() != "all") r.fail("grid.t", "expected a list of steps, or \"all\"");
-          fc->all_t = true;
+          if (s->get() == "all") {
+            fc->all_t = true;
+            continue;
+          }
+          // "a..b": every step from a to b (b may be T), e.g. "2..T" where t = 1 is undefined.
+          const std::string str = s->get();
+          const auto dots = str.find("..");
+          auto step_of = [&](const std::string& x) -> long {
+            if (x == "T") return c.schedule->T();
+            if (x.empty() || x.find_first_not_of("0123456789") != std::string::npos)
+              r.fail("grid.t", "expected a list of steps, \"all\" or a range \"a..b\" (b a step or T), got \"" + str + "\"");
+            return std::stol(x);
+          };
+          if (dots == std::string::npos) step_of("");
+          const long lo = step_of(str.substr(0, dots)), hi = step_of(str.substr(dots + 2));
+          if (lo < 1 || hi > c.schedule->T() || lo > hi)
+            r.fail("grid.t", "the range \"" + str + "\" is not inside 1.." + std::to_string(c.schedule->T()));
+          for (long k = lo; k <= hi; ++k) ts.push_back(k);
           continue;
         }
         auto a = v.as_array();

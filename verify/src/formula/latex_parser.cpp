@@ -517,7 +517,9 @@ class Builder {
   NodePtr atom(const PNode& a) const {
     if (a.is_type<g::number_tok>()) {
       Node num = base(a, Kind::number);
-      num.text = trim(a.string());
+      // The token includes the spacing before it (\, 4): the number is what follows.
+      const std::string tok = a.string();
+      num.text = trim(tok.substr(std::min(tok.size(), tok.find_first_of("0123456789."))));
       return P(std::move(num));
     }
     if (a.is_type<g::frac>()) {

@@ -419,7 +419,19 @@ class Resolver {
       }
       case Kind::mul: return product(n);
       case Kind::div: return quotient(n);
-      case Kind::pow: return power(n, value(*n.args[0]), *n.args[1]);
+      case Kind::pow: {
+        // beta_t(1 - alpha_t)^2 is beta_t times (1 - alpha_t)^2 when beta_t is not a function: the call node tells
+        // the juxtaposition below to raise only the bracket.
+        const Node* saved = juxt_pow_;
+        bool saved_done = juxt_pow_done_;
+        juxt_pow_ = n.args[0]->kind == Kind::call ? &n : nullptr;
+        juxt_pow_done_ = false;
+        ExprPtr b = value(*n.args[0]);
+        const bool done = juxt_pow_done_;
+        juxt_pow_ = saved;
+        juxt_pow_done_ = saved_done;
+        return done ? b : power(n, b, *n.args[1]);
+      }
       case Kind::transpose: {
         ExprPtr a = value(*n.args[0]);
         if (a->type == Type::matrix) return make(Op::transpose, Type::matrix, a->dim, {a}, n);
@@ -1215,7 +1227,19 @@ class Resolver {
       ga.kind = Kind::group;
       ga.text = "(";
       ga.args = {args[0]};
-      fake.args = {n.args[0], std::make_shared<const Node>(ga)};
+      ga.begin = args[0]->begin;
+      ga.end = args[0]->end;
+      NodePtr rhs = std::make_shared<const Node>(ga);
+      if (juxt_pow_ && juxt_pow_->args[0].get() == &n) {
+        Node pw;
+        pw.kind = Kind::pow;
+        pw.begin = ga.begin;
+        pw.end = juxt_pow_->end;
+        pw.args = {rhs, juxt_pow_->args[1]};
+        rhs = std::make_shared<const Node>(pw);
+        juxt_pow_done_ = true;
+      }
+      fake.args = {n.args[0], rhs};
       return product(fake);
     }
     suggest_and_fail(f, "'" + symbol_name(f) + "' is not a known function or law");
@@ -1528,6 +1552,8 @@ class Resolver {
     return out;
   }
   std::map<int, ExprPtr> preset_;
+  const Node* juxt_pow_ = nullptr;  // the power node whose base is the call being resolved (see Kind::pow)
+  bool juxt_pow_done_ = false;
 
   ExprPtr post_mean(const std::string& what, ExprPtr s, ExprPtr at, const Node& n) const {
     if (!ctx_.mixture || !ctx_.schedule) fail(n, "the exact posterior needs a [mixture] and a [schedule]");

@@ -2,7 +2,7 @@
 // What a case says about its note's claim, in words, from the verdicts of its forms (private to src/report).
 // Forms are told apart by their role (form_latex.hpp: from the case file's forms, else by name): the note's formula
 // as written (or a step of its derivation), a correction, or a further reading checked alongside. A case without any
-// as_written form states the note's claims directly in all its non-corrected forms (e.g. tweedie_ddpm_*).
+// as_written form states the note's claims directly in all its non-corrected forms.
 #include <string>
 #include <vector>
 
