@@ -24,6 +24,12 @@ const GaussianMixture& CaseSpec::require_mixture() const {
   if (!mixture) throw InputError(path, "mixture", "this claim needs a [mixture] table");
   return *mixture;
 }
+void CaseSpec::fail(const std::string& key, const std::string& reason) const { throw InputError(path, key, reason); }
+
+std::string CaseSpec::schedule_length_key() const {
+  return schedule && schedule->kind() == "custom" ? "schedule.betas" : "schedule.T";
+}
+
 const NoiseSchedule& CaseSpec::require_schedule() const {
   if (!schedule) throw InputError(path, "schedule", "this claim needs a [schedule] table");
   return *schedule;
@@ -425,9 +431,10 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
   const bool formula_case = !root.contains("claim");
   if (formula_case)
     r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
-            "macros", "define", "grid", "model", "models", "forms", "mutants"});
+            "macros", "define", "grid", "model", "models", "forms", "mutants", "by_construction"});
   else
-    r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect"});
+    r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
+            "by_construction"});
   CaseSpec c;
   c.path = path;
   c.name = fs::path(path).stem().string();
@@ -504,6 +511,17 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
       }
     }
     if (c.expect.empty()) r.fail("expect", "states no expected verdict");
+  }
+  if (r.has("by_construction")) {
+    // Forms that hold by construction, each with the reason (docs: cases/README.md).
+    const auto& bt = sub_table(r, root, "by_construction");
+    Reader e(path, bt, "by_construction");
+    for (const auto& [k, v] : bt) {
+      const std::string ks(k.str());
+      const std::string why = e.string(ks);
+      if (why.find_first_not_of(" \t\r\n") == std::string::npos) e.fail(ks, "give the reason the form holds by construction");
+      c.by_construction[ks] = why;
+    }
   }
   std::map<std::string, ParamValue> params;
   if (r.has("params")) {

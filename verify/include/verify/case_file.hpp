@@ -48,6 +48,8 @@ struct CaseSpec {
   std::uint64_t seed = 0;
   double tolerance = 0.01;  // relative discrepancy each check must be able to detect
   std::map<std::string, Verdict> expect;  // form -> expected verdict
+  // [by_construction]: form -> why its checks hold by construction (copied into Check::by_construction).
+  std::map<std::string, std::string> by_construction;
   Params params;
   // Set by the runner for `verify mutants` / --mutants: claims then also emit deliberately wrong variants
   // of their formulas as forms named "mutant:<what was broken>", each of which must be refuted.
@@ -61,6 +63,11 @@ struct CaseSpec {
 
   const GaussianMixture& require_mixture() const;
   const NoiseSchedule& require_schedule() const;
+  // Refuses the case for a reason in a table outside [params]: `key` is the dotted key as the case file writes
+  // it ("mixture", "schedule.T"); [params] keys go through Params::fail, which adds the "params." prefix.
+  [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
+  // Where the schedule's length is written: "schedule.T", or "schedule.betas" for a custom schedule.
+  std::string schedule_length_key() const;
 };
 
 // Hard limits that refuse absurd sizes before anything is allocated.

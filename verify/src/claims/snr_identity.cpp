@@ -43,7 +43,7 @@ std::string fmt(double v) {
 ClaimOutput coefficient(const CaseSpec& c, const MonteCarlo&) {
   const auto& s = c.require_schedule();
   const int T = s.T();
-  if (T < 2) c.params.fail("schedule", "needs T >= 2: at t = 1 SNR(0) = +inf and beta_tilde_1 = 0");
+  if (T < 2) c.fail(c.schedule_length_key(), "T = " + std::to_string(T) + ": needs T >= 2: at t = 1 SNR(0) = +inf and beta_tilde_1 = 0");
   struct Side {
     double lhs, rhs;
   };

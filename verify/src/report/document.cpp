@@ -483,6 +483,19 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
         if (explained_in_errata.count(cs.name)) b.push_back(para({T("Its explanation is in "), L("the errata", "#" + claim_anchor(e)), T(".")}));
         else for (const auto& p : comment) b.push_back(para({R(p)}));
         for (const auto& p : desc) b.push_back(para({R(p)}));
+        {
+          // Forms that hold by construction, in Markdown and HTML alike: their verdict is not Monte Carlo evidence.
+          std::vector<std::pair<std::string, std::string>> built;
+          for (const auto* c : checks) {
+            const auto& k = c->check;
+            if (k.by_construction.empty() || is_mutant_form(k.form)) continue;
+            if (std::find(built.begin(), built.end(), std::make_pair(k.form, k.by_construction)) == built.end())
+              built.emplace_back(k.form, k.by_construction);
+          }
+          for (const auto& [form, why] : built)
+            b.push_back(para({B("By construction: "), T(form_words(form)),
+                              T(" is an algebraic identity, not a Monte Carlo confirmation: "), R(why)}));
+        }
         // Ground truth and dependencies.
         {
           std::vector<std::string> quantities, methods;
@@ -523,7 +536,7 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
             const Check& k = c->check;
             const Assessment& a = c->assessment;
             // The test is named only where it is not plain equality.
-            tb.table.rows.push_back({{T(form_words(k.form))},
+            tb.table.rows.push_back({{T(form_words(k.form) + (k.by_construction.empty() ? "" : " (by construction)"))},
                                      {R(k.label + (k.kind == TestKind::equality ? "" : " (" + test_str(k) + ")"))},
                                      {T(estimate_pm(k))},
                                      {T(reference_str(k))},
