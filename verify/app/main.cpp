@@ -147,7 +147,8 @@ std::vector<CaseSpec> load_cases(std::vector<std::string> files) {
     }
   }
   std::vector<CaseSpec> cases;
-  for (const auto& p : paths) cases.push_back(load_case(p));
+  const ClaimSchemas schemas = claim_schemas();
+  for (const auto& p : paths) cases.push_back(load_case(p, schemas));
   return cases;
 }
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "verify/mixture.hpp"
-#include "verify/montecarlo.hpp"
 #include "verify/params.hpp"
+#include "verify/sampling.hpp"
 #include "verify/schedule.hpp"
 #include "verify/verdict.hpp"
 
@@ -86,10 +86,21 @@ struct Limits {
   static constexpr double min_beta = 1e-10;
 };
 
-// Parses and validates a case file. Throws InputError naming file, key and reason.
-CaseSpec load_case(const std::string& path);
+// What the loader needs to know of a claim to validate a case of it: the [params] keys it accepts and whether it
+// needs a mixture and a schedule. The claim layer builds these from its registry (claim_schemas() in claim.hpp)
+// and passes them in, so that the loader knows no claims and data flows one way (cases below claims' registry).
+struct ClaimSchema {
+  std::vector<std::string> params;
+  bool needs_mixture = false;
+  bool needs_schedule = false;
+};
+using ClaimSchemas = std::map<std::string, ClaimSchema>;  // claim name -> schema
+
+// Parses and validates a case file against the claims' schemas (a formula case needs none). Throws InputError
+// naming file, key and reason. claim.hpp has overloads that pass the registered claims.
+CaseSpec load_case(const std::string& path, const ClaimSchemas& claims);
 // The same from the text of a case file; `path` names it in errors and anchors relative mixture/schedule paths.
-CaseSpec load_case_from_string(const std::string& text, const std::string& path);
+CaseSpec load_case_from_string(const std::string& text, const std::string& path, const ClaimSchemas& claims);
 // A mixture or schedule from a standalone file or from the [mixture]/[schedule] table of a case file.
 GaussianMixture load_mixture_file(const std::string& path);
 NoiseSchedule load_schedule_file(const std::string& path);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "verify/errors.hpp"
 #include "verify/mixture.hpp"
 #include "verify/montecarlo.hpp"
 #include "verify/stats.hpp"
