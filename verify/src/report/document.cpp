@@ -518,7 +518,8 @@ void DocumentBuilder::case_checks(const ClaimEntry& e, const CaseAccount& acc) {
   else for (const auto& p : comment) b.push_back(para({R(p)}));
   for (const auto& p : desc) b.push_back(para({R(p)}));
   {
-    // Forms that hold by construction, in Markdown and HTML alike: their verdict is not Monte Carlo evidence.
+    // Forms that hold by construction (report.md marks them in its case list): their verdict is not Monte Carlo
+    // evidence.
     std::vector<std::pair<std::string, std::string>> built;
     for (const auto* c : checks) {
       const auto& k = c->check;
