@@ -147,7 +147,8 @@ std::vector<CaseSpec> load_cases(std::vector<std::string> files) {
     }
   }
   std::vector<CaseSpec> cases;
-  for (const auto& p : paths) cases.push_back(load_case(p));
+  const ClaimSchemas schemas = claim_schemas();
+  for (const auto& p : paths) cases.push_back(load_case(p, schemas));
   return cases;
 }
 
@@ -227,6 +228,8 @@ int main(int argc, char** argv) {
   CLI::App app{"diffusion-verify: Monte Carlo checks of the mathematics of diffusion models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version_string());
+  app.footer("Exit codes: 0 every verdict as expected, 1 a verdict differs, 2 bad input or usage (nothing written), "
+             "3 internal error (a bug in verify: please report it), 130 interrupted.");
 
   auto* list = app.add_subcommand("list", "List registered claims and the case files found");
   bool graph = false;
@@ -365,8 +368,9 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
+    // InternalError (a claim's own exception) and anything else unexpected: a defect of verify, not bad input.
     if (interrupted()) return std::cerr << "\ninterrupted\n", 130;
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "internal error: " << e.what() << "\nThis is a bug in verify, not in the input; please report it.\n";
     return 3;
   }
 }

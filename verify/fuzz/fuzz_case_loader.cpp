@@ -9,6 +9,7 @@
 #include <string>
 
 #include "verify/case_file.hpp"
+#include "verify/claim.hpp"
 #include "verify/diffused.hpp"
 #include "verify/errors.hpp"
 
@@ -54,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
     // A path inside cases/ so that the seed cases' relative mixture/schedule paths (../mixtures/...) resolve.
-    const CaseSpec c = load_case_from_string(text, "cases/fuzz/input.toml");
+    static const ClaimSchemas schemas = claim_schemas();
+    const CaseSpec c = load_case_from_string(text, "cases/fuzz/input.toml", schemas);
     if (c.schedule) check_schedule(*c.schedule);
     if (c.mixture) check_mixture(*c.mixture, c.schedule ? &*c.schedule : nullptr);
   } catch (const InputError&) {

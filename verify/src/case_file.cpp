@@ -11,7 +11,6 @@
 #include <set>
 #include <toml++/toml.h>
 
-#include "verify/claim.hpp"
 #include "verify/errors.hpp"
 #include "verify/formula/formula_case.hpp"
 #include "verify/shared_data.hpp"
@@ -24,6 +23,12 @@ const GaussianMixture& CaseSpec::require_mixture() const {
   if (!mixture) throw InputError(path, "mixture", "this claim needs a [mixture] table");
   return *mixture;
 }
+void CaseSpec::fail(const std::string& key, const std::string& reason) const { throw InputError(path, key, reason); }
+
+std::string CaseSpec::schedule_length_key() const {
+  return schedule && schedule->kind() == "custom" ? "schedule.betas" : "schedule.T";
+}
+
 const NoiseSchedule& CaseSpec::require_schedule() const {
   if (!schedule) throw InputError(path, "schedule", "this claim needs a [schedule] table");
   return *schedule;
@@ -384,7 +389,7 @@ NoiseSchedule load_schedule_file(const std::string& path) {
 }
 
 namespace {
-CaseSpec case_from(const toml::table& root, const std::string& path, const std::string& text);
+CaseSpec case_from(const toml::table& root, const std::string& path, const std::string& text, const ClaimSchemas& claims);
 }
 
 // The comment lines before the first TOML line (blank lines inside the block are kept as paragraph breaks).
@@ -407,36 +412,41 @@ static std::string leading_comment(const std::string& text) {
   return out;
 }
 
-CaseSpec load_case(const std::string& path) {
+CaseSpec load_case(const std::string& path, const ClaimSchemas& claims) {
   std::string text;
   const toml::table root = parse(path, &text);
-  return case_from(root, path, text);
+  return case_from(root, path, text, claims);
 }
 
-CaseSpec load_case_from_string(const std::string& text, const std::string& path) {
-  return case_from(parse_text(text, path), path, text);
+CaseSpec load_case_from_string(const std::string& text, const std::string& path, const ClaimSchemas& claims) {
+  return case_from(parse_text(text, path), path, text, claims);
 }
 
 namespace {
-CaseSpec case_from(const toml::table& root, const std::string& path, const std::string& text) {
-  register_all_claims();
+CaseSpec case_from(const toml::table& root, const std::string& path, const std::string& text, const ClaimSchemas& claims) {
   Reader r(path, root, "");
   // A case names a claim registered in C++, or writes its formulas in LaTeX (no `claim`): docs/formulas.md.
   const bool formula_case = !root.contains("claim");
   if (formula_case)
     r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
-            "macros", "define", "grid", "model", "models", "forms", "mutants"});
+            "macros", "define", "grid", "model", "models", "forms", "mutants", "by_construction"});
   else
-    r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect"});
+    r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
+            "by_construction"});
   CaseSpec c;
   c.path = path;
   c.name = fs::path(path).stem().string();
-  static const ClaimInfo formula_info{"", "formula", "", {}, {{"margin", "allowed relative discrepancy of \\approx"}, {"margin_absolute", "allowed absolute discrepancy of \\approx"}, {"levels", "levels of a \\lim (2..8, default 3)"}, {"order", "leading error order of a \\lim (1..4, default 1)"}}, false, false, {}};
+  // [params] of a formula case: margin (allowed relative discrepancy of \approx), margin_absolute (allowed absolute
+  // discrepancy of \approx), levels (of a \lim, 2..8, default 3), order (leading error order of a \lim, 1..4,
+  // default 1).
+  static const ClaimSchema formula_schema{.params = {"margin", "margin_absolute", "levels", "order"}};
   c.claim = formula_case ? "" : r.string("claim");
-  const ClaimInfo* info = formula_case ? &formula_info : Registry::instance().find(c.claim);
+  const ClaimSchema* info = nullptr;
+  if (formula_case) info = &formula_schema;
+  else if (auto it = claims.find(c.claim); it != claims.end()) info = &it->second;
   if (!info) {
     std::vector<std::string> names;
-    for (const auto& ci : Registry::instance().all()) names.push_back(ci.name);
+    for (const auto& [name, schema] : claims) names.push_back(name);
     r.fail("claim", "'" + c.claim + "' is not a registered claim" +
                         did_you_mean(c.claim, names).substr(std::string("unknown key").size()));
   }
@@ -467,7 +477,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
     const auto seed = b.integer("seed");
     if (seed < 0) b.fail("seed", "must be non-negative");
     c.seed = static_cast<std::uint64_t>(seed);
-    // Variance reduction (see MonteCarlo's Method): plain | antithetic | rqmc, with rqmc's R and dimension.
+    // Variance reduction (see Method in sampling.hpp): plain | antithetic | rqmc, with rqmc's R and dimension.
     try {
       c.sampling.method = method_from_string(b.string_or("method", "plain"));
     } catch (const std::invalid_argument& e) {
@@ -505,12 +515,22 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
     }
     if (c.expect.empty()) r.fail("expect", "states no expected verdict");
   }
+  if (r.has("by_construction")) {
+    // Forms that hold by construction, each with the reason (docs: cases/README.md).
+    const auto& bt = sub_table(r, root, "by_construction");
+    Reader e(path, bt, "by_construction");
+    for (const auto& [k, v] : bt) {
+      const std::string ks(k.str());
+      const std::string why = e.string(ks);
+      if (why.find_first_not_of(" \t\r\n") == std::string::npos) e.fail(ks, "give the reason the form holds by construction");
+      c.by_construction[ks] = why;
+    }
+  }
   std::map<std::string, ParamValue> params;
   if (r.has("params")) {
     const auto& pt = sub_table(r, root, "params");
     Reader p(path, pt, "params");
-    std::vector<std::string> allowed;
-    for (const auto& kv : info->params) allowed.push_back(kv.first);
+    const std::vector<std::string>& allowed = info->params;
     if (formula_case)
       for (const auto& [k, v] : pt)
         if (std::find(allowed.begin(), allowed.end(), std::string(k.str())) == allowed.end())

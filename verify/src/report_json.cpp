@@ -58,6 +58,8 @@ std::string report_json(const RunResult& r) {
     o["notes"] = k.notes;
     o["proof"] = to_string(k.proof);
     o["proof_detail"] = k.proof_detail;
+    // null: the estimate is evidence for or against the formula; a string: the check holds by construction (why).
+    o["by_construction"] = k.by_construction.empty() ? nlohmann::json(nullptr) : nlohmann::json(k.by_construction);
     o["source"] = {{"note", c.source.note}, {"section", c.source.section}};
     o["seconds"] = c.seconds;
     checks.push_back(o);

@@ -47,12 +47,13 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
     } catch (const InputError&) {
       throw_if_interrupted();  // a claim cut short by an interrupt may fail on its partial estimates
       throw;
-    } catch (const std::out_of_range& e) {
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const std::exception& e) {
+      // Input is validated before a claim runs and a claim refuses bad input with InputError, so anything else
+      // (std::out_of_range, std::invalid_argument, ...) is a bug in verify, not a fault of the case file.
       throw_if_interrupted();
-      throw InputError(c.path, "", e.what());
-    } catch (const std::invalid_argument& e) {
-      throw_if_interrupted();
-      throw InputError(c.path, "", e.what());
+      throw InternalError(c.path + ": " + (c.formula ? std::string("formula case") : "claim " + c.claim) + ": " + e.what());
     }
     throw_if_interrupted();  // the engine stops drawing once interrupted, so these estimates are partial
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -60,6 +61,8 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
     std::set<std::string> produced;
     for (auto& ch : checks) {
       produced.insert(ch.form);
+      if (auto it = c.by_construction.find(ch.form); it != c.by_construction.end() && ch.by_construction.empty())
+        ch.by_construction = it->second;
       CheckResult r;
       r.case_name = c.name;
       r.claim = c.claim;
@@ -79,6 +82,9 @@ RunResult run_cases(std::vector<CaseSpec> cases, const RunOptions& options) {
         for (const auto& f : produced) forms += " " + f;
         throw InputError(c.path, "expect." + form, (c.formula ? "the case" : "claim " + c.claim) + " produces no form '" + form + "' (it produces:" + forms + ")");
       }
+    for (const auto& [form, why] : c.by_construction)
+      if (!produced.count(form))
+        throw InputError(c.path, "by_construction." + form, (c.formula ? "the case" : "claim " + c.claim) + " produces no form '" + form + "'");
   }
   if (options.progress) options.progress(cases.size(), cases.size(), "");
   // The real checks are one family at the run's alpha. Mutants (a power analysis, present only with --mutants)

@@ -4,9 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "verify/calibration.hpp"
 #include "verify/claim.hpp"
+#include "verify/errors.hpp"
+#include "verify/report_json.hpp"
 #include "verify/runner.hpp"
 
 using namespace verify;
@@ -88,4 +91,126 @@ TEST_CASE("False-alarm rate over 400 seeds is consistent with the nominal 5%") {
 TEST_CASE("Kolmogorov survival function: known values") {
   CHECK(kolmogorov_survival(1.3581) == doctest::Approx(0.05).epsilon(1e-3));
   CHECK(kolmogorov_survival(1.6276) == doctest::Approx(0.01).epsilon(1e-3));
+}
+
+// Issue 11 item 5: a claim's own std::out_of_range / std::invalid_argument is a bug in verify, not bad input. It
+// used to become an InputError (exit 2, "bad input"); it is an InternalError now (exit 3, "internal error").
+TEST_CASE("A claim's own exception is an internal error naming the case and claim, not bad input") {
+  static const bool once = [] {
+    register_all_claims();
+    ClaimInfo info;
+    info.name = "synthetic.buggy";
+    info.family = "synthetic";
+    info.summary = "indexes out of range";
+    info.params = {{"which", "exception to throw"}};
+    info.run = [](const CaseSpec& c, const MonteCarlo&) -> ClaimOutput {
+      const auto which = c.params.string("which");
+      if (which == "out_of_range") throw std::out_of_range("vector::_M_range_check: __n (which is 7) >= this->size() (which is 3)");
+      if (which == "invalid_argument") throw std::invalid_argument("stod");
+      c.fail("mixture", "refused on purpose");
+    };
+    Registry::instance().add(info);
+    return true;
+  }();
+  (void)once;
+  auto buggy = [](const std::string& which) {
+    CaseSpec c = synthetic_case(0.0, 100, Verdict::holds);
+    c.claim = "synthetic.buggy";
+    ParamValue v;
+    v.kind = ParamValue::Kind::string;
+    v.string = which;
+    c.params = Params("synthetic.toml", {{"which", v}});
+    return c;
+  };
+  for (const std::string which : {"out_of_range", "invalid_argument"}) {
+    CAPTURE(which);
+    try {
+      run_cases({buggy(which)}, RunOptions{});
+      FAIL("no exception");
+    } catch (const InputError& e) {
+      FAIL("reported as bad input: " << e.what());
+    } catch (const InternalError& e) {
+      const std::string what = e.what();
+      CHECK(what.find("synthetic.toml") != std::string::npos);
+      CHECK(what.find("claim synthetic.buggy") != std::string::npos);
+    }
+  }
+  // A claim's deliberate refusal stays bad input, and names the key the case file writes (no "params." prefix).
+  try {
+    run_cases({buggy("input")}, RunOptions{});
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(e.key() == "mixture");
+    CHECK(std::string(e.what()) == "synthetic.toml: 'mixture': refused on purpose");
+  }
+}
+
+// Issue 11 item 5: the case comment comes from the text given, not from the file of that name on disk.
+TEST_CASE("load_case_from_string takes the comment from the text it was given") {
+  const std::string path = "cases/snr_identity/snr_coefficient_linear.toml";  // exists, with its own comment
+  const std::string text = "# From the text, not the disk.\n#\n# Second paragraph.\n"
+                           "claim = \"snr_identity.coefficient\"\nstatement = 'x = y'\n"
+                           "schedule = \"../schedules/linear_1000.toml\"\n"
+                           "[source]\nnote = \"004_983c40a0a800b57b.txt\"\nsection = \"2.4\"\n"
+                           "[budget]\nsamples = 1\nseed = 1\n[expect]\nas_written = \"refuted\"\n";
+  const CaseSpec c = load_case_from_string(text, path);
+  CHECK(c.comment == "From the text, not the disk.\n\nSecond paragraph.");
+  CHECK(load_case(path).comment != c.comment);
+}
+
+TEST_CASE("Params::fail names params.<key>; CaseSpec::schedule_length_key names where T is written") {
+  CaseSpec c = synthetic_case(0.0, 10, Verdict::holds);
+  try {
+    c.params.fail("delta", "must be small");
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(e.key() == "params.delta");
+  }
+  c.schedule = NoiseSchedule::linear(10);
+  CHECK(c.schedule_length_key() == "schedule.T");
+  c.schedule = NoiseSchedule::custom({0.1, 0.2});
+  CHECK(c.schedule_length_key() == "schedule.betas");
+}
+
+// Issue 11 item 6: a form that holds by construction is labelled in report.json (and the other reports).
+TEST_CASE("[by_construction] labels a form's checks in report.json; other forms stay null") {
+  CaseSpec c = synthetic_case(0.0, 1000, Verdict::holds);
+  c.by_construction["as_written"] = "the mean of delta + N(0, 1) is delta by definition";
+  const RunResult r = run_cases({c}, RunOptions{});
+  REQUIRE(!r.checks.empty());
+  CHECK(r.checks[0].check.by_construction == "the mean of delta + N(0, 1) is delta by definition");
+  const std::string json = report_json(r);
+  CHECK(json.find("\"by_construction\":\"the mean of delta + N(0, 1) is delta by definition\"") != std::string::npos);
+  const RunResult plain = run_cases({synthetic_case(0.0, 1000, Verdict::holds)}, RunOptions{});
+  CHECK(report_json(plain).find("\"by_construction\":null") != std::string::npos);
+  // A label for a form the case does not produce is bad input naming the key.
+  CaseSpec wrong = synthetic_case(0.0, 1000, Verdict::holds);
+  wrong.by_construction["corrected"] = "no such form";
+  try {
+    run_cases({wrong}, RunOptions{});
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(e.key() == "by_construction.corrected");
+  }
+}
+
+TEST_CASE("The checks issue 11 item 6 found to hold by construction are labelled in their case files") {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> labelled = {
+      {"cases/posterior/post_score_form.toml", {"conditional_tweedie_identity"}},
+      {"cases/tweedie/tweedie_ddpm_linear_1d.toml", {"eps_relation", "x0_predictor"}},
+      {"cases/tweedie/tweedie_ddpm_cosine_2d.toml", {"eps_relation", "x0_predictor"}},
+      {"cases/latent_elbo/latent_identities_1d.toml",
+       {"log_px_is_elbo_plus_kl", "neg_elbo_prior_form", "s12_expansion_corrected", "s13_decomposition", "quick_corrected"}},
+      {"cases/latent_elbo/latent_identities_2d.toml",
+       {"log_px_is_elbo_plus_kl", "neg_elbo_prior_form", "s12_expansion_corrected", "s13_decomposition", "quick_corrected"}},
+      {"cases/forward_process/fwd_data_variance_oneshot_2d.toml", {"as_written"}},
+  };
+  for (const auto& [path, forms] : labelled) {
+    CAPTURE(path);
+    const CaseSpec c = load_case(path);
+    for (const auto& f : forms) {
+      CAPTURE(f);
+      CHECK(c.by_construction.count(f) == 1);
+    }
+  }
 }

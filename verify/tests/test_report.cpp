@@ -149,3 +149,20 @@ TEST_CASE("Renderings: formulas counted for the browser test, appendix only in H
   CHECK(junit.find("tests=\"3\" failures=\"0\"") != std::string::npos);
   CHECK(junit.find("<testcase classname=\"case.late\" name=\"corrected\"") != std::string::npos);
 }
+
+// Issue 11 item 6: a form that holds by construction says so in report.md (case list) and report.html (its case).
+TEST_CASE("By construction: the label in the Markdown case list and in the case's HTML section") {
+  RunResult r = run();
+  r.checks[1].check.by_construction = "pure algebra in double precision";
+  const Document d = build_document(r, {}, {});
+  const std::string md = render_markdown(d);
+  CHECK(md.find("corrected holds (by construction: an algebraic identity, not a Monte Carlo confirmation)") != std::string::npos);
+  CHECK(md.find("as written refuted (by construction") == std::string::npos);
+  bool in_html = false;
+  for (const auto& b : d.blocks) {
+    std::string text;
+    for (const auto& s : b.text) text += s.text;
+    if (text.find("By construction: ") == 0 && text.find("pure algebra in double precision") != std::string::npos) in_html = b.html_only;
+  }
+  CHECK(in_html);
+}

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "verify/case_file.hpp"
+#include "verify/claim.hpp"
 #include "verify/errors.hpp"
 #include "verify/shared_data.hpp"
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "verify/mixture.hpp"
-#include "verify/montecarlo.hpp"
 #include "verify/params.hpp"
+#include "verify/sampling.hpp"
 #include "verify/schedule.hpp"
 #include "verify/verdict.hpp"
 
@@ -48,6 +48,8 @@ struct CaseSpec {
   std::uint64_t seed = 0;
   double tolerance = 0.01;  // relative discrepancy each check must be able to detect
   std::map<std::string, Verdict> expect;  // form -> expected verdict
+  // [by_construction]: form -> why its checks hold by construction (copied into Check::by_construction).
+  std::map<std::string, std::string> by_construction;
   Params params;
   // Set by the runner for `verify mutants` / --mutants: claims then also emit deliberately wrong variants
   // of their formulas as forms named "mutant:<what was broken>", each of which must be refuted.
@@ -61,6 +63,11 @@ struct CaseSpec {
 
   const GaussianMixture& require_mixture() const;
   const NoiseSchedule& require_schedule() const;
+  // Refuses the case for a reason in a table outside [params]: `key` is the dotted key as the case file writes
+  // it ("mixture", "schedule.T"); [params] keys go through Params::fail, which adds the "params." prefix.
+  [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
+  // Where the schedule's length is written: "schedule.T", or "schedule.betas" for a custom schedule.
+  std::string schedule_length_key() const;
 };
 
 // Hard limits that refuse absurd sizes before anything is allocated.
@@ -79,10 +86,21 @@ struct Limits {
   static constexpr double min_beta = 1e-10;
 };
 
-// Parses and validates a case file. Throws InputError naming file, key and reason.
-CaseSpec load_case(const std::string& path);
+// What the loader needs to know of a claim to validate a case of it: the [params] keys it accepts and whether it
+// needs a mixture and a schedule. The claim layer builds these from its registry (claim_schemas() in claim.hpp)
+// and passes them in, so that the loader knows no claims and data flows one way (cases below claims' registry).
+struct ClaimSchema {
+  std::vector<std::string> params;
+  bool needs_mixture = false;
+  bool needs_schedule = false;
+};
+using ClaimSchemas = std::map<std::string, ClaimSchema>;  // claim name -> schema
+
+// Parses and validates a case file against the claims' schemas (a formula case needs none). Throws InputError
+// naming file, key and reason. claim.hpp has overloads that pass the registered claims.
+CaseSpec load_case(const std::string& path, const ClaimSchemas& claims);
 // The same from the text of a case file; `path` names it in errors and anchors relative mixture/schedule paths.
-CaseSpec load_case_from_string(const std::string& text, const std::string& path);
+CaseSpec load_case_from_string(const std::string& text, const std::string& path, const ClaimSchemas& claims);
 // A mixture or schedule from a standalone file or from the [mixture]/[schedule] table of a case file.
 GaussianMixture load_mixture_file(const std::string& path);
 NoiseSchedule load_schedule_file(const std::string& path);

@@ -46,4 +46,10 @@ class Registry {
 // Registers every claim family (defined in src/claims/registry.cpp). Idempotent.
 void register_all_claims();
 
+// The [params] schema of every registered claim (registering them first), for the case loader.
+ClaimSchemas claim_schemas();
+// load_case / load_case_from_string against the registered claims.
+CaseSpec load_case(const std::string& path);
+CaseSpec load_case_from_string(const std::string& text, const std::string& path);
+
 }  // namespace verify

@@ -18,4 +18,12 @@ class InputError : public std::runtime_error {
   std::string file_, key_, reason_;
 };
 
+// A defect in verify itself (a claim or the engine threw something other than InputError, e.g. an Eigen index or a
+// std::out_of_range from its own code): not the user's input. The CLI reports it as an internal error that should
+// be reported, with exit code 3, so that CI does not mistake a bug for a bad case file (2).
+class InternalError : public std::runtime_error {
+ public:
+  explicit InternalError(const std::string& what) : std::runtime_error(what) {}
+};
+
 }  // namespace verify

@@ -11,29 +11,10 @@
 
 #include "verify/interrupt.hpp"
 #include "verify/rng.hpp"
+#include "verify/sampling.hpp"
 #include "verify/stats.hpp"
 
 namespace verify {
-
-// How the engine spends a sample budget (chosen per case: [budget] method in the case file).
-//  plain      n independent draws; SE from the integrand's sample variance.
-//  antithetic n/2 pairs; each pair averages f on the stream and on its mirror (uniforms 1 - u, normals -z);
-//             SE from the sample variance of the pair means. Exact for integrands odd in the normals, so
-//             never use it where f is linear in them (the SE would be rounding noise).
-//  rqmc       R independent randomisations of n/R points each: the first qmc_dims uniforms of every draw
-//             come from a Sobol point with a random Cranley-Patterson shift (normals by inverse CDF), the
-//             rest from Philox. SE from the spread of the R randomisation means, inflated by the ratio of
-//             the Student-t(R-1) to the normal quantile at two-sided level 1e-6, so that z-tests at any
-//             level down to 1e-6 stay conservative with R - 1 degrees of freedom.
-enum class Method { plain, antithetic, rqmc };
-std::string to_string(Method m);
-Method method_from_string(const std::string& s);  // throws std::invalid_argument
-
-struct Sampling {
-  Method method = Method::plain;
-  unsigned randomisations = 64;  // rqmc: R
-  unsigned qmc_dims = 16;        // rqmc: quasi-random uniforms per draw
-};
 
 // A block of randomly shifted Sobol points (points first .. first + count - 1 of randomisation r).
 class QmcPoints {
@@ -72,29 +53,14 @@ class MonteCarlo {
     if (sampling_.method == Method::antithetic) return mean_antithetic(stream, n, f);
     if (sampling_.method == Method::rqmc) return mean_rqmc(stream, n, f);
     const std::uint64_t sid = this->stream(stream);
-    const std::size_t blocks = (n + kBlock - 1) / kBlock;
-    std::vector<Moments> partial(blocks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      if (interrupted()) continue;  // stop drawing promptly; the runner discards the partial result
-      Rng rng(seed_, sid, b);
-      const std::size_t count = std::min(kBlock, n - b * kBlock);
+    const Layout l = layout(n);
+    std::vector<Moments> partial(l.blocks());
+    for_each_block(sid, l, [&](std::size_t b, Rng& rng) {
       Moments m;
-      for (std::size_t i = 0; i < count; ++i) m.add(f(rng));
+      for (std::size_t i = 0, count = l.count(b); i < count; ++i) m.add(f(rng));
       partial[b] = m;
-    }
-    Moments total;
-    std::vector<TracePoint> trace;
-    for (std::size_t b = 0; b < blocks; ++b) {
-      total.merge(partial[b]);
-      if (((b + 1) & b) == 0 || b + 1 == blocks) {  // after 1, 2, 4, 8, ... blocks and at the end
-        const Estimate e = Estimate::from_moments(total);
-        trace.push_back({e.samples, e.mean, e.std_error});
-      }
-    }
-    Estimate out = Estimate::from_moments(total);
-    out.trace = std::move(trace);
-    return out;
+    });
+    return finish_blocks(partial, "plain");
   }
 
   // Mean of a vectorised integrand: f(rng, out) fills out.size() (at most kChunk) independent draws at once,
@@ -114,14 +80,10 @@ class MonteCarlo {
     }
     const bool anti = sampling_.method == Method::antithetic;
     const std::uint64_t sid = this->stream(stream);
-    const std::size_t draws = anti ? std::max<std::size_t>(1, n / 2) : n;
-    const std::size_t blocks = (draws + kBlock - 1) / kBlock;
-    std::vector<Moments> partial(blocks), singles(blocks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      if (interrupted()) continue;
-      Rng rng(seed_, sid, b);
-      const std::size_t count = std::min(kBlock, draws - b * kBlock);
+    const Layout l = layout(n);
+    std::vector<Moments> partial(l.blocks()), singles(l.blocks());
+    for_each_block(sid, l, [&](std::size_t b, Rng& rng) {
+      const std::size_t count = l.count(b);
       double buf[kChunk], mirrored[kChunk];
       Moments m, single;
       for (std::size_t first = 0; first < count; first += kChunk) {
@@ -143,7 +105,7 @@ class MonteCarlo {
       }
       partial[b] = m;
       singles[b] = single;
-    }
+    });
     return anti ? finish_antithetic(partial, singles) : finish_blocks(partial, "plain");
   }
 
@@ -190,19 +152,14 @@ class MonteCarlo {
   Multi means_lanes(std::string_view stream, std::size_t n, std::size_t k, F&& f) const {
     const std::uint64_t sid = this->stream(stream);
     const bool anti = sampling_.method == Method::antithetic, rqmc = sampling_.method == Method::rqmc;
-    const std::size_t R = rqmc ? sampling_.randomisations : 1, D = sampling_.qmc_dims;
-    const std::size_t per = rqmc ? std::max<std::size_t>(1, n / R) : anti ? std::max<std::size_t>(1, n / 2) : n;
-    const std::size_t bpr = (per + kBlock - 1) / kBlock;
+    const std::size_t D = sampling_.qmc_dims;
+    const Layout l = layout(n);
     const std::vector<std::uint64_t> shifts = rqmc ? qmc_shifts(sid) : std::vector<std::uint64_t>{};
-    std::vector<BlockMulti> partial(R * bpr, BlockMulti(k));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (std::size_t b = 0; b < R * bpr; ++b) {
-      if (interrupted()) continue;
-      const std::size_t r = b / bpr, j = b % bpr;
-      Rng rng(seed_, sid, b);
+    std::vector<BlockMulti> partial(l.blocks(), BlockMulti(k));
+    for_each_block(sid, l, [&](std::size_t b, Rng& rng) {
       std::unique_ptr<QmcPoints> q;
-      if (rqmc) q = std::make_unique<QmcPoints>(static_cast<unsigned>(D), j * kBlock, shifts.data() + r * D);
-      const std::size_t count = std::min(kBlock, per - j * kBlock);
+      if (rqmc) q = std::make_unique<QmcPoints>(static_cast<unsigned>(D), l.first(b), shifts.data() + l.randomisation(b) * D);
+      const std::size_t count = l.count(b);
       std::vector<double> out(k * kChunk), mirrored(anti ? k * kChunk : 0), rows(k * kChunk);
       for (std::size_t first = 0; first < count; first += kChunk) {
         const std::size_t c = std::min(kChunk, count - first);
@@ -225,12 +182,12 @@ class MonteCarlo {
         } else {
           f(L, out.data());
         }
-        for (std::size_t l = 0; l < c; ++l)
-          for (std::size_t i = 0; i < k; ++i) rows[l * k + i] = out[i * c + l];
+        for (std::size_t lane = 0; lane < c; ++lane)
+          for (std::size_t i = 0; i < k; ++i) rows[lane * k + i] = out[i * c + lane];
         partial[b].add_rows(rows.data(), c);
       }
-    }
-    if (rqmc) return finish_rqmc_multi(partial, R, bpr, k);
+    });
+    if (rqmc) return finish_rqmc_multi(partial, l.R, l.bpr, k);
     BlockMulti total(k);
     std::vector<std::vector<TracePoint>> traces(k);
     for (std::size_t b = 0; b < partial.size(); ++b) {
@@ -254,13 +211,10 @@ class MonteCarlo {
     if (sampling_.method == Method::antithetic) return means_antithetic(stream, n, k, f);
     if (sampling_.method == Method::rqmc) return means_rqmc(stream, n, k, f);
     const std::uint64_t sid = this->stream(stream);
-    const std::size_t blocks = (n + kBlock - 1) / kBlock;
-    std::vector<BlockMulti> partial(blocks, BlockMulti(k));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      if (interrupted()) continue;  // stop drawing promptly; the runner discards the partial result
-      Rng rng(seed_, sid, b);
-      const std::size_t count = std::min(kBlock, n - b * kBlock);
+    const Layout l = layout(n);
+    std::vector<BlockMulti> partial(l.blocks(), BlockMulti(k));
+    for_each_block(sid, l, [&](std::size_t b, Rng& rng) {
+      const std::size_t count = l.count(b);
       // Draws are buffered kRows at a time and reduced by a two-pass (mean, then centred sums and a
       // rank-k update) instead of k^2 Welford updates per draw.
       std::vector<double> rows(kRows * k);
@@ -274,13 +228,53 @@ class MonteCarlo {
         }
       }
       if (filled) acc.add_rows(rows.data(), filled);
-    }
+    });
     BlockMulti total(k);
     for (const auto& p : partial) total.merge(p);
     return total.finish();
   }
 
  private:
+  // Where an estimator's draws go: R randomisations (1 unless rqmc) of `per` draws each (n; n/2 pairs under
+  // antithetic; n/R points per randomisation under rqmc), cut into bpr blocks of kBlock draws per randomisation.
+  // Block b is block b % bpr of randomisation b / bpr and draws from the stream counter b.
+  struct Layout {
+    std::size_t R = 1, per = 0, bpr = 0;
+    std::size_t blocks() const { return R * bpr; }
+    std::size_t randomisation(std::size_t b) const { return b / bpr; }
+    std::size_t first(std::size_t b) const { return (b % bpr) * kBlock; }  // first draw of block b in its randomisation
+    std::size_t count(std::size_t b) const { return std::min(kBlock, per - first(b)); }
+  };
+  Layout layout(std::size_t n) const {
+    Layout l;
+    if (sampling_.method == Method::rqmc) {
+      l.R = sampling_.randomisations;
+      l.per = std::max<std::size_t>(1, n / l.R);
+    } else {
+      l.per = sampling_.method == Method::antithetic ? std::max<std::size_t>(1, n / 2) : n;
+    }
+    l.bpr = (l.per + kBlock - 1) / kBlock;
+    return l;
+  }
+
+  // The one block loop of every estimator: body(b, rng) fills block b's partial moments from the block's own
+  // counter-based stream, so the result does not depend on how OpenMP spreads the blocks over threads. Once
+  // interrupted the remaining blocks are skipped (the runner discards the partial result).
+  template <class Body>
+  void for_each_block(std::uint64_t sid, const Layout& l, Body&& body) const {
+    const std::size_t blocks = l.blocks();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+    for (std::size_t b = 0; b < blocks; ++b) {
+      if (interrupted()) continue;
+      Rng rng(seed_, sid, b);
+      body(b, rng);
+    }
+  }
+
+  // The Sobol points of block b of an rqmc layout (its randomisation's shift, from its first draw on).
+  QmcPoints qmc_points(const Layout& l, std::size_t b, const std::vector<std::uint64_t>& shifts) const {
+    return QmcPoints(sampling_.qmc_dims, l.first(b), shifts.data() + l.randomisation(b) * sampling_.qmc_dims);
+  }
   // Per-output moments plus the co-moment matrix, merged with Chan's pairwise formula.
   struct BlockMulti {
     explicit BlockMulti(std::size_t k) : m(k), c(k * k, 0.0) {}
@@ -296,14 +290,10 @@ class MonteCarlo {
   template <class F>
   Estimate mean_antithetic(std::string_view stream, std::size_t n, F& f) const {
     const std::uint64_t sid = this->stream(stream);
-    const std::size_t pairs = std::max<std::size_t>(1, n / 2);
-    const std::size_t blocks = (pairs + kBlock - 1) / kBlock;
-    std::vector<Moments> partial(blocks), singles(blocks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      if (interrupted()) continue;
-      Rng rng(seed_, sid, b);
-      const std::size_t count = std::min(kBlock, pairs - b * kBlock);
+    const Layout l = layout(n);
+    std::vector<Moments> partial(l.blocks()), singles(l.blocks());
+    for_each_block(sid, l, [&](std::size_t b, Rng& rng) {
+      const std::size_t count = l.count(b);
       Moments m, single;
       for (std::size_t i = 0; i < count; ++i) {
         Rng mirror = rng;
@@ -315,45 +305,36 @@ class MonteCarlo {
       }
       partial[b] = m;
       singles[b] = single;
-    }
+    });
     return finish_antithetic(partial, singles);
   }
 
   template <class F>
   Estimate mean_rqmc(std::string_view stream, std::size_t n, F& f) const {
     const std::uint64_t sid = this->stream(stream);
-    const std::size_t R = sampling_.randomisations, D = sampling_.qmc_dims;
-    const std::size_t m = std::max<std::size_t>(1, n / R), bpr = (m + kBlock - 1) / kBlock;
+    const unsigned D = sampling_.qmc_dims;
+    const Layout l = layout(n);
     const std::vector<std::uint64_t> shifts = qmc_shifts(sid);
-    std::vector<Moments> partial(R * bpr);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (std::size_t b = 0; b < R * bpr; ++b) {
-      if (interrupted()) continue;
-      const std::size_t r = b / bpr, j = b % bpr;
-      Rng rng(seed_, sid, b);
-      QmcPoints q(static_cast<unsigned>(D), j * kBlock, shifts.data() + r * D);
-      const std::size_t count = std::min(kBlock, m - j * kBlock);
+    std::vector<Moments> partial(l.blocks());
+    for_each_block(sid, l, [&](std::size_t b, Rng& rng) {
+      QmcPoints q = qmc_points(l, b, shifts);
       Moments mo;
-      for (std::size_t i = 0; i < count; ++i) {
-        rng.set_qmc(q.next(), static_cast<unsigned>(D));
+      for (std::size_t i = 0, count = l.count(b); i < count; ++i) {
+        rng.set_qmc(q.next(), D);
         mo.add(f(rng));
       }
       partial[b] = mo;
-    }
-    return finish_rqmc(partial, R, bpr);
+    });
+    return finish_rqmc(partial, l.R, l.bpr);
   }
 
   template <class F>
   Multi means_antithetic(std::string_view stream, std::size_t n, std::size_t k, F& f) const {
     const std::uint64_t sid = this->stream(stream);
-    const std::size_t pairs = std::max<std::size_t>(1, n / 2);
-    const std::size_t blocks = (pairs + kBlock - 1) / kBlock;
-    std::vector<BlockMulti> partial(blocks, BlockMulti(k));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      if (interrupted()) continue;
-      Rng rng(seed_, sid, b);
-      const std::size_t count = std::min(kBlock, pairs - b * kBlock);
+    const Layout l = layout(n);
+    std::vector<BlockMulti> partial(l.blocks(), BlockMulti(k));
+    for_each_block(sid, l, [&](std::size_t b, Rng& rng) {
+      const std::size_t count = l.count(b);
       std::vector<double> out(k), out2(k);
       BlockMulti& acc = partial[b];
       for (std::size_t i = 0; i < count; ++i) {
@@ -364,7 +345,7 @@ class MonteCarlo {
         for (std::size_t j = 0; j < k; ++j) out[j] = 0.5 * (out[j] + out2[j]);
         acc.add(out);
       }
-    }
+    });
     BlockMulti total(k);
     for (const auto& p : partial) total.merge(p);
     Multi res = total.finish();
@@ -375,26 +356,21 @@ class MonteCarlo {
   template <class F>
   Multi means_rqmc(std::string_view stream, std::size_t n, std::size_t k, F& f) const {
     const std::uint64_t sid = this->stream(stream);
-    const std::size_t R = sampling_.randomisations, D = sampling_.qmc_dims;
-    const std::size_t m = std::max<std::size_t>(1, n / R), bpr = (m + kBlock - 1) / kBlock;
+    const unsigned D = sampling_.qmc_dims;
+    const Layout l = layout(n);
     const std::vector<std::uint64_t> shifts = qmc_shifts(sid);
-    std::vector<BlockMulti> partial(R * bpr, BlockMulti(k));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (std::size_t b = 0; b < R * bpr; ++b) {
-      if (interrupted()) continue;
-      const std::size_t r = b / bpr, j = b % bpr;
-      Rng rng(seed_, sid, b);
-      QmcPoints q(static_cast<unsigned>(D), j * kBlock, shifts.data() + r * D);
-      const std::size_t count = std::min(kBlock, m - j * kBlock);
+    std::vector<BlockMulti> partial(l.blocks(), BlockMulti(k));
+    for_each_block(sid, l, [&](std::size_t b, Rng& rng) {
+      QmcPoints q = qmc_points(l, b, shifts);
       std::vector<double> out(k);
       BlockMulti& acc = partial[b];
-      for (std::size_t i = 0; i < count; ++i) {
-        rng.set_qmc(q.next(), static_cast<unsigned>(D));
+      for (std::size_t i = 0, count = l.count(b); i < count; ++i) {
+        rng.set_qmc(q.next(), D);
         f(rng, std::span<double>(out));
         acc.add(out);
       }
-    }
-    return finish_rqmc_multi(partial, R, bpr, k);
+    });
+    return finish_rqmc_multi(partial, l.R, l.bpr, k);
   }
 
   // Random shifts of the R randomisations (R x qmc_dims words), from their own counters.

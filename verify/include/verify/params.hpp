@@ -26,6 +26,7 @@ class Params {
   Params() = default;
   Params(std::string file, std::map<std::string, ParamValue> values) : file_(std::move(file)), values_(std::move(values)) {}
 
+  const std::string& file() const { return file_; }
   bool has(const std::string& key) const { return values_.count(key) != 0; }
   const std::map<std::string, ParamValue>& values() const { return values_; }
 
@@ -46,6 +47,8 @@ class Params {
   int step(const std::string& key, const NoiseSchedule& s) const;
   std::vector<int> steps(const std::string& key, const NoiseSchedule& s) const;
 
+  // Bad input in [params]: the error names 'params.<key>'. A claim that refuses the case because of another
+  // table (its mixture, its schedule) says so with CaseSpec::fail, which names that table's own key.
   [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
 
  private:

@@ -53,6 +53,10 @@ struct Check {
   // that holds is never disproved, a refuted one never proved (proof.agreement test).
   ProofStatus proof = ProofStatus::none;
   std::string proof_detail;
+  // Non-empty when the check holds by construction (pure algebra, a rescaling of another check's estimate, or
+  // sampling the closed form it then checks): why. Its verdict is then an algebraic identity evaluated, not a
+  // Monte Carlo confirmation, and every report says so. Set from the case file's [by_construction] table.
+  std::string by_construction;
 };
 
 // What the statistics say about one check, given its own false-alarm level.

@@ -67,8 +67,8 @@ NoiseSchedule make_schedule(const std::string& kind, int T) {
 Setup make_setup(const CaseSpec& c) {
   Setup s;
   s.data = SmallMix::from(c.require_mixture(), c.params);
-  if (s.data.dim() != 1) c.params.fail("mixture", "the DDPM sampler claims use the 1-D mixture (exact reverse kernel and quantile coupling)");
-  if (c.require_mixture().size() > 64) c.params.fail("mixture", "at most 64 components");
+  if (s.data.dim() != 1) c.fail("mixture", "the DDPM sampler claims use the 1-D mixture (exact reverse kernel and quantile coupling)");
+  if (c.require_mixture().size() > 64) c.fail("mixture", "at most 64 components");
   s.data1 = s.data.marginal1();
   s.data_inv = QuantileTable(s.data1);
   s.kind = c.params.string_or("schedule", "linear");

@@ -11,6 +11,7 @@
 
 #include "common.hpp"
 #include "verify/diffused.hpp"
+#include "verify/estimators.hpp"
 #include "verify/montecarlo.hpp"
 
 namespace verify::claims::denoising {
@@ -24,10 +25,7 @@ inline std::string num_label(double v) {
 }
 
 // log N(x; m, v I): the definition of the isotropic Gaussian density, evaluated at a sampled point.
-inline double log_normal_iso(const Vec& x, const Vec& m, double v) {
-  const double d = static_cast<double>(x.size());
-  return -0.5 * d * std::log(2.0 * std::numbers::pi * v) - 0.5 * (x - m).squaredNorm() / v;
-}
+using estimators::log_normal_iso;
 
 // A smooth function g of several means of one MonteCarlo::means run, with its delta-method SE:
 // Var(g) ~ grad^T Cov grad / n, where Cov is the integrand covariance of the run.

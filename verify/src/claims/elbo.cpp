@@ -506,7 +506,7 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
 ClaimOutput entropy_telescoping(const CaseSpec& c, const MonteCarlo& mc) {
   const auto& s = c.require_schedule();
   const int T = s.T();
-  if (T < 2) c.params.fail("x0", "the telescoping sum needs T >= 2");
+  if (T < 2) c.fail(c.schedule_length_key(), "T = " + std::to_string(T) + ": the telescoping sum needs T >= 2");
   const auto& data = c.require_mixture();
   const int d = data.dim();
   const auto points = c.params.points("x0", d);

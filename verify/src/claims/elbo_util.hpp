@@ -8,17 +8,15 @@
 #include <vector>
 #include <numbers>
 
+#include "verify/estimators.hpp"
 #include "verify/gaussian.hpp"
 #include "verify/montecarlo.hpp"
 #include "verify/stats.hpp"
 
 namespace verify::claims::elbo_util {
 
-// log N(x; m, v I) in nats; m given as a vector.
-inline double iso_log_density(const Vec& x, const Vec& m, double v) {
-  const double d = static_cast<double>(x.size());
-  return -0.5 * d * std::log(2 * std::numbers::pi * v) - 0.5 * (x - m).squaredNorm() / v;
-}
+// log N(x; m, v I) in nats; m given as a vector (the definition is estimators::log_normal_iso).
+inline double iso_log_density(const Vec& x, const Vec& m, double v) { return estimators::log_normal_iso(x, m, v); }
 
 // KL(N(m1, v1 I) || N(m2, v2 I)) in nats, from the squared mean gap g2 = ||m1 - m2||^2 and dimension d.
 // The isotropic case of the closed form checked by the case kl_closed_form_2d.

@@ -182,7 +182,7 @@ ClaimOutput note003(const CaseSpec& c, const MonteCarlo& mc) {
 ClaimOutput weight_profile(const CaseSpec& c, const MonteCarlo&) {
   const auto& s = c.require_schedule();
   const int T = s.T();
-  if (T < 4) c.params.fail("schedule", "needs T >= 4 to compare the halves of the schedule");
+  if (T < 4) c.fail(c.schedule_length_key(), "T = " + std::to_string(T) + ": needs T >= 4 to compare the halves of the schedule");
   std::vector<double> ts, ab, snr, lam_beta, lam_bt, w3, w2;
   for (int t = 1; t <= T; ++t) {
     ts.push_back(t);

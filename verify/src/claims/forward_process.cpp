@@ -168,7 +168,7 @@ std::vector<Check> data_variance(const CaseSpec& c, const MonteCarlo& mc) {
   const std::string noising = p.string_or("noising", "chain");
   if (noising != "chain" && noising != "one_shot") p.fail("noising", "expected \"chain\" or \"one_shot\"");
   const int dim = mix.dim();
-  if (dim > 8) p.fail("t", "data_variance supports mixtures of at most 8 dimensions");
+  if (dim > 8) c.fail("mixture", "data_variance supports mixtures of at most 8 dimensions");
   const MomentLayout L{dim};
   const ChainTables tab(s, ts);
   const auto multi = mc.means("data", c.samples, L.per_t() * ts.size(), [&](Rng& r, std::span<double> out) {
@@ -384,7 +384,7 @@ std::vector<Check> ve_chain(const CaseSpec& c, const MonteCarlo& mc) {
     ts.push_back(static_cast<int>(t));
   }
   const int tmax = max_step(ts), dim = mix.dim();
-  if (dim > 8) p.fail("t", "ve_chain supports mixtures of at most 8 dimensions");
+  if (dim > 8) c.fail("mixture", "ve_chain supports mixtures of at most 8 dimensions");
   const MomentLayout L{dim};
   const auto multi = mc.means("ve", c.samples, L.per_t() * ts.size(), [&](Rng& r, std::span<double> out) {
     const Vec x0 = mix.sample(r);

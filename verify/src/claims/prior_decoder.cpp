@@ -118,7 +118,7 @@ double tanh_cdf(double x) {
 std::vector<Check> decoder(const CaseSpec& c, const MonteCarlo&) {
   const auto& p = c.params;
   const auto& mix = c.require_mixture();
-  if (mix.dim() != 1) p.fail("mixture", "the decoder check uses a 1-D mixture");
+  if (mix.dim() != 1) c.fail("mixture", "the decoder check uses a 1-D mixture");
   const auto sigmas = p.numbers("sigmas");
   const auto means = p.numbers("means");
   const auto offsets = p.numbers("mean_offsets");

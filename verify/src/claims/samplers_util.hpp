@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "verify/errors.hpp"
 #include "verify/mixture.hpp"
 #include "verify/montecarlo.hpp"
 #include "verify/stats.hpp"
@@ -158,7 +159,7 @@ class QuantileTable {
 class SmallMix {
  public:
   static SmallMix from(const GaussianMixture& g, const Params& p) {
-    if (g.dim() > 2) p.fail("mixture", "the sampler claims support mixtures of dimension 1 or 2");
+    if (g.dim() > 2) throw InputError(p.file(), "mixture", "the sampler claims support mixtures of dimension 1 or 2");
     SmallMix s;
     s.d = g.dim();
     for (std::size_t k = 0; k < g.size(); ++k) {

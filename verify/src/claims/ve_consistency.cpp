@@ -182,7 +182,7 @@ struct OdeSetup {
 
 OdeSetup ode_setup(const CaseSpec& c) {
   OdeSetup s{SmallMix::from(c.require_mixture(), c.params), {}, {}, {}, {}, 80, 0.002, 7, 32, 3, 0, {}, {}};
-  if (s.q.dim() != 1) c.params.fail("mixture", "the VE ODE checks use the 1-D mixture (monotone flow-map coupling)");
+  if (s.q.dim() != 1) c.fail("mixture", "the VE ODE checks use the 1-D mixture (monotone flow-map coupling)");
   s.tmax = c.params.number_or("t_max", 80.0);
   s.tmin = c.params.number_or("t_min", 0.002);
   s.rho = c.params.number_or("rho", 7.0);

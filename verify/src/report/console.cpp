@@ -73,6 +73,13 @@ void print_summary(const RunResult& r, std::ostream& os, bool colour, bool per_c
                       num(c.check.estimate.std_error, 3), num(c.check.reference), fmt::format("{:.2g}", a.p_value),
                       fmt::format("{:.2g}", a.min_detectable_relative), v, c.expect ? to_string(*c.expect) : "-");
   }
+  // Forms whose checks hold by construction: their verdict is algebra evaluated, not Monte Carlo evidence.
+  std::map<std::pair<std::string, std::string>, std::string> by_construction;
+  for (const auto& c : r.checks)
+    if (!c.check.by_construction.empty()) by_construction.emplace(std::make_pair(c.case_name, c.check.form), c.check.by_construction);
+  for (const auto& [key, why] : by_construction)
+    os << paint("by construction: ", "33") << key.first << " [" << key.second
+       << "]: algebraic identity, not a Monte Carlo confirmation (" << why << ")\n";
   std::size_t mismatches = 0;
   for (const auto& f : r.forms)
     if (!f.matches()) {

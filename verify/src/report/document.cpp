@@ -202,23 +202,32 @@ std::string anchor(const std::string& s) {
   return out;
 }
 
-Document build_document(const RunResult& r, const std::vector<Plot>& plots, const std::set<std::string>& rendered) {
-  register_all_claims();
-  Document d;
-  auto& b = d.blocks;
-  std::map<std::pair<std::string, std::string>, const FormResult*> form_of;
-  for (const auto& f : r.forms) form_of[{f.case_name, f.form}] = &f;
-  auto fails = [&](const CheckResult& c) {
+namespace {
+
+// The state build_document's parts share: the run, its indexes (forms by case and form, plots by case, the errata by
+// note) and what the errata already showed (so that the appendix does not repeat it). The parts, in reading order:
+// summary(), errata(), case_list() (report.md's appendix) and check_appendix() (report.html's).
+class DocumentBuilder {
+ public:
+  DocumentBuilder(const RunResult& run, const std::vector<Plot>& plots, const std::set<std::string>& rendered_stems, Document& d)
+      : r(run), rendered(rendered_stems), b(d.blocks), notes(errata_by_note(run)) {
+    for (const auto& f : r.forms) form_of[{f.case_name, f.form}] = &f;
+    for (const auto& p : plots) {
+      if (p.case_name.empty()) calibration = &p;
+      else plots_of[p.case_name].push_back(&p);
+    }
+  }
+  void summary();
+  void errata();
+  void case_list();
+  void check_appendix();
+
+ private:
+  bool fails(const CheckResult& c) const {
     const auto it = form_of.find({c.case_name, c.check.form});
     return check_fails(c, it == form_of.end() || it->second->matches());
-  };
-  std::map<std::string, std::vector<const Plot*>> plots_of;
-  const Plot* calibration = nullptr;
-  for (const auto& p : plots) {
-    if (p.case_name.empty()) calibration = &p;
-    else plots_of[p.case_name].push_back(&p);
   }
-  auto plot_block = [&](const Plot& p) {
+  Block plot_block(const Plot& p) const {
     Block pb;
     pb.kind = Block::Kind::plot;
     pb.plot = p.stem;
@@ -228,19 +237,31 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
     pb.width = w, pb.height = h;
     pb.rendered = rendered.count(p.stem) > 0;
     return pb;
-  };
+  }
   // The figure of a claim shown with its errata entry: the first one its claim drew (not the generic convergence).
-  std::set<std::string> shown_in_errata, explained_in_errata;  // plots, case comments
-  auto claim_figure = [&](const std::string& case_name) -> const Plot* {
+  const Plot* claim_figure(const std::string& case_name) {
     for (const auto& cf : r.figures)
       if (cf.case_name == case_name)
         for (const auto* p : plots_of[case_name])
           for (const auto& f : cf.figures)
             if (!p->panels.empty() && p->panels.front().name == f.name) return p;
     return nullptr;
-  };
-  const auto notes = errata_by_note(r);
+  }
+  // One case of the html appendix: its claim, explanation, checks, notes, verdicts by form, mutants and plots.
+  void case_checks(const ClaimEntry& e, const CaseAccount& acc);
 
+  const RunResult& r;
+  const std::set<std::string>& rendered;
+  std::vector<Block>& b;
+  const std::vector<NoteErrata> notes;
+  std::map<std::pair<std::string, std::string>, const FormResult*> form_of;
+  std::map<std::string, std::vector<const Plot*>> plots_of;
+  const Plot* calibration = nullptr;
+  std::set<std::string> shown_in_errata, explained_in_errata;  // plots, case comments
+};
+
+// ---- Summary (the first page): counts by note, the claims wrong as written, mismatches, warnings.
+void DocumentBuilder::summary() {
   // Counts for the header.
   std::size_t mismatched = 0, mutants = 0, mutants_refuted = 0, n_claims = 0, n_cases = 0;
   std::size_t totals[3] = {0, 0, 0};
@@ -257,8 +278,6 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
       n_cases += e.cases.size();
       ++totals[static_cast<int>(e.standing)];
     }
-
-  // ---- Summary (the first page).
   b.push_back(open("summary", "top"));
   b.push_back(heading(1, {T("Errata for the teaching notes on diffusion models")}));
   b.push_back(para({T(fmt::format("Every checkable claim of the {} was computed numerically on a toy Gaussian mixture "
@@ -333,8 +352,10 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
                       "; version " + version_string() + ". The numbers of every check are in the appendix.")},
                    "small"));
   b.push_back(close());
+}
 
-  // ---- Errata: one section per note, its claims in the note's order.
+// ---- Errata: one section per note, its claims in the note's order.
+void DocumentBuilder::errata() {
   for (const auto& n : notes) {
     b.push_back(open("note", note_anchor(n.note)));
     b.push_back(heading(2, {T("Note " + note_short(n.note)), T(" (" + n.note + ")", "file")}));
@@ -409,34 +430,42 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
     }
     b.push_back(close());
   }
+}
 
-  // ---- Appendix: per case, the checks and their numbers. report.md gets a list of the cases with the verdicts of
-  // their forms instead (the per-check numbers are in report.html, report.json and junit.xml).
-  {
-    b.push_back(heading(2, {T("Appendix: the cases")}, "appendix"));
-    b.back().md_only = true;
-    b.push_back(para({T("One line per case file: its verdict and those of its forms. The numbers of every check are "
-                        "in report.html (appendix), report.json and junit.xml.")}));
-    b.back().md_only = true;
-    std::vector<Text> items;
-    for (const auto& n : notes)
-      for (const auto& e : n.claims)
-        for (const auto& acc : e.cases) {
-          Text t{T(anchor(acc.spec->name), "anchor"), B(acc.spec->name), T(" (" + note_short(n.note) + ", " + e.section + "): " + acc.phrase + ". Forms: ")};
-          bool first_form = true;
-          for (const auto& f : r.forms) {
-            if (f.case_name != acc.spec->name || is_mutant_form(f.form)) continue;
-            t.push_back(T(std::string(first_form ? "" : ", ") + form_words(f.form) + " " + to_string(f.verdict) +
-                          (f.matches() ? "" : " (expected " + to_string(*f.expect) + ")") +
-                          (f.proof == ProofStatus::none ? "" : " (exact proof: " + proof_text(f) + ")")));
-            first_form = false;
-          }
-          t.push_back(T("."));
-          items.push_back(std::move(t));
+// ---- Appendix of report.md: one line per case with the verdicts of its forms (the per-check numbers are in
+// report.html, report.json and junit.xml).
+void DocumentBuilder::case_list() {
+  b.push_back(heading(2, {T("Appendix: the cases")}, "appendix"));
+  b.back().md_only = true;
+  b.push_back(para({T("One line per case file: its verdict and those of its forms. The numbers of every check are "
+                      "in report.html (appendix), report.json and junit.xml.")}));
+  b.back().md_only = true;
+  std::set<std::pair<std::string, std::string>> by_construction;  // (case, form) holding by construction
+  for (const auto& c : r.checks)
+    if (!c.check.by_construction.empty()) by_construction.insert({c.case_name, c.check.form});
+  std::vector<Text> items;
+  for (const auto& n : notes)
+    for (const auto& e : n.claims)
+      for (const auto& acc : e.cases) {
+        Text t{T(anchor(acc.spec->name), "anchor"), B(acc.spec->name), T(" (" + note_short(n.note) + ", " + e.section + "): " + acc.phrase + ". Forms: ")};
+        bool first_form = true;
+        for (const auto& f : r.forms) {
+          if (f.case_name != acc.spec->name || is_mutant_form(f.form)) continue;
+          t.push_back(T(std::string(first_form ? "" : ", ") + form_words(f.form) + " " + to_string(f.verdict) +
+                        (by_construction.count({f.case_name, f.form}) ? " (by construction: an algebraic identity, not a Monte Carlo confirmation)" : "") +
+                        (f.matches() ? "" : " (expected " + to_string(*f.expect) + ")") +
+                        (f.proof == ProofStatus::none ? "" : " (exact proof: " + proof_text(f) + ")")));
+          first_form = false;
         }
-    b.push_back(bullets(std::move(items)));
-    b.back().md_only = true;
-  }
+        t.push_back(T("."));
+        items.push_back(std::move(t));
+      }
+  b.push_back(bullets(std::move(items)));
+  b.back().md_only = true;
+}
+
+// ---- Appendix of report.html: per case, the checks and their numbers.
+void DocumentBuilder::check_appendix() {
   const std::size_t appendix_start = b.size();
   b.push_back(open("appendix", "appendix"));
   b.push_back(heading(2, {T("Appendix: the checks of each case")}));
@@ -452,215 +481,243 @@ Document build_document(const RunResult& r, const std::vector<Plot>& plots, cons
   }
   for (const auto& n : notes)
     for (const auto& e : n.claims)
-      for (const auto& acc : e.cases) {
-        const CaseSpec& cs = *acc.spec;
-        std::vector<const CheckResult*> checks;
-        for (const auto& c : r.checks)
-          if (c.case_name == cs.name) checks.push_back(&c);
-        const ClaimInfo* info = Registry::instance().find(cs.claim);
-        // The per-check detail is in report.html (and report.json, junit.xml); report.md keeps per case the claim,
-        // the explanation, the verdicts by form and the plots.
-        auto detail = [&](Block blk) {
-          blk.html_only = true;
-          b.push_back(std::move(blk));
-        };
-        b.push_back(open_details({B(cs.name), T(" — note " + note_short(cs.source.note) + ", " + cs.source.section + ": "),
-                                  T(acc.phrase, standing_cls(acc.standing)),
-                                  T(fmt::format(" ({} checks)", acc.checks.size()), "small")},
-                                 anchor(cs.name), "case"));
-        Text claim = cs.claim.empty() ? Text{B("Formula case"), T(" (its forms are written in LaTeX in the case file)")}
-                                      : Text{B("Claim "), C(cs.claim)};
-        if (info && !info->summary.empty()) claim.push_back(R(": " + info->summary));
-        claim.push_back(T(claim.back().text.back() == '.' ? " " : ". "));
-        claim.push_back(B("Case file: "));
-        claim.push_back(C(portable_path(cs.path)));
-        claim.push_back(T(fmt::format(" (seed {}, {} samples, tolerance {}); ", r.options.seed ? *r.options.seed : cs.seed,
-                                      cs.samples, percent(cs.tolerance))));
-        claim.push_back(L("back to the errata", "#" + claim_anchor(e)));
-        claim.push_back(T("."));
-        b.push_back(para(std::move(claim)));
-        const auto comment = paragraphs(cs.comment), desc = paragraphs(cs.description);
-        if (explained_in_errata.count(cs.name)) b.push_back(para({T("Its explanation is in "), L("the errata", "#" + claim_anchor(e)), T(".")}));
-        else for (const auto& p : comment) b.push_back(para({R(p)}));
-        for (const auto& p : desc) b.push_back(para({R(p)}));
-        // Ground truth and dependencies.
-        {
-          std::vector<std::string> quantities, methods;
-          for (const auto* c : checks) {
-            if (is_mutant_form(c->check.form)) continue;
-            const auto& k = c->check;
-            if (!k.quantity.empty() && std::find(quantities.begin(), quantities.end(), k.quantity) == quantities.end())
-              quantities.push_back(k.quantity);
-            const std::string m = is_exact(k) ? "exact" : k.estimate.method + ", " + std::to_string(k.estimate.samples) + " samples";
-            if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
-          }
-          std::string q, m;
-          for (const auto& s : quantities) q += (q.empty() ? "" : "; ") + s;
-          for (const auto& s : methods) m += (m.empty() ? "" : "; ") + s;
-          Text gt{B("Ground truth: "), R((q.empty() ? std::string("the claimed quantity") : q)),
-                  T(", estimated from its definition (" + m + "). ")};
-          gt.push_back(B("Depends on: "));
-          if (!info || info->depends_on.empty()) {
-            gt.push_back(T("no other claim."));
-          } else {
-            for (std::size_t i = 0; i < info->depends_on.size(); ++i) {
-              if (i) gt.push_back(T(", "));
-              gt.push_back(C(info->depends_on[i]));
-            }
-            gt.push_back(T(" (checked in their own cases)."));
-          }
-          detail(para(std::move(gt)));
-        }
-        {
-          Block tb;
-          tb.kind = Block::Kind::table;
-          tb.table.cls = "checks";
-          tb.table.header = {"Form", "Check", "Estimate ± SE", "Formula", "Discrepancy", "Detectable", "p", "Level",
-                             "Verdict"};
-          tb.table.align = "llrrrrrrl";
-          for (const auto* c : checks) {
-            if (is_mutant_form(c->check.form)) continue;
-            const Check& k = c->check;
-            const Assessment& a = c->assessment;
-            // The test is named only where it is not plain equality.
-            tb.table.rows.push_back({{T(form_words(k.form))},
-                                     {R(k.label + (k.kind == TestKind::equality ? "" : " (" + test_str(k) + ")"))},
-                                     {T(estimate_pm(k))},
-                                     {T(reference_str(k))},
-                                     {T(num(a.discrepancy, 3) + " (" + percent(a.relative_discrepancy) + ")")},
-                                     {T(percent(a.min_detectable_relative))},
-                                     {T(pval(a.p_value))},
-                                     {T(num(a.alpha, 2))},
-                                     verdict_text(a.verdict, c->expect, fails(*c))});
-          }
-          detail(std::move(tb));
-          std::set<std::string> scales;
-          for (const auto* c : checks)
-            if (!is_mutant_form(c->check.form)) scales.insert(scale_name(c->check));
-          std::string sc;
-          for (const auto& s : scales) sc += (sc.empty() ? "" : ", ") + s;
-          detail(para({T("Discrepancy = estimate − formula, and in brackets relative to the scale (" + sc +
-                              "); detectable: the smallest relative discrepancy detected with 99% power; ✓: the verdict the case file expects.")},
-                           "small"));
-        }
-        {
-          // Each distinct note once, with the checks it belongs to (claims repeat one note over many checks).
-          std::vector<std::string> order;
-          std::map<std::string, std::vector<std::string>> where;
-          auto note = [&](const std::string& text, const Check& k) {
-            if (!where.count(text)) order.push_back(text);
-            where[text].push_back(form_words(k.form) + (k.label.empty() ? "" : " " + k.label));
-          };
-          for (const auto* c : checks) {
-            if (is_mutant_form(c->check.form)) continue;
-            for (const auto& nt : c->check.notes) note(nt, c->check);
-            if (!c->check.estimate.clt_warning().empty()) note(c->check.estimate.clt_warning(), c->check);
-            if (c->assessment.verdict == Verdict::inconclusive) note("inconclusive: " + c->assessment.reason, c->check);
-          }
-          std::vector<Text> notes_;
-          for (const auto& text : order) {
-            const auto& w = where[text];
-            std::string at = w.size() == 1 ? w.front() : w.front() + fmt::format(" and {} more", w.size() - 1);
-            if (w.size() > 1 && w.size() <= 3) {
-              at.clear();
-              for (std::size_t i = 0; i < w.size(); ++i) at += (i ? "; " : "") + w[i];
-            }
-            notes_.push_back({R(text), T(" (" + at + ")", "small")});
-          }
-          if (!notes_.empty()) {
-            detail(para({B("Notes")}));
-            detail(bullets(std::move(notes_)));
-          }
-        }
-        // Form verdicts, and for each refuted form its largest refutation in words.
-        std::vector<std::string> forms;
-        for (const auto* c : checks)
-          if (!is_mutant_form(c->check.form) && std::find(forms.begin(), forms.end(), c->check.form) == forms.end())
-            forms.push_back(c->check.form);
-        {
-          std::vector<Text> items;
-          for (const auto& f : forms) {
-            const FormResult* fr = form_of[{cs.name, f}];
-            if (!fr) continue;
-            Text t{C(form_words(f)), T(": ")};
-            for (auto& s : verdict_text(fr->verdict, fr->expect, !fr->matches())) t.push_back(s);
-            if (!fr->expect) t.push_back(T(" (no expectation stated)"));
-            if (fr->proof != ProofStatus::none) t.push_back(T("; exact proof: " + proof_text(*fr)));
-            items.push_back(std::move(t));
-          }
-          b.push_back(para({B("Verdicts by form")}));
-          b.push_back(bullets(std::move(items)));
-          std::vector<Text> proofs;
-          std::set<std::string> listed;
-          for (const auto* c : checks)
-            if (is_mutant_form(c->check.form) && listed.insert(c->check.form).second)
-              if (const FormResult* fr = form_of[{cs.name, c->check.form}]; fr && fr->proof != ProofStatus::none)
-                proofs.push_back({C(c->check.form.substr(7)), T(": exact proof: " + proof_text(*fr))});
-          if (!proofs.empty()) {
-            detail(para({B("Exact proofs of the mutants")}));
-            detail(bullets(std::move(proofs)));
-          }
-        }
-        for (const auto& f : forms) {
-          const FormResult* fr = form_of[{cs.name, f}];
-          if (!fr || fr->verdict != Verdict::refuted) continue;
-          const CheckResult* worst = nullptr;
-          std::size_t n_ref = 0;
-          for (const auto* c : checks)
-            if (c->check.form == f && c->assessment.verdict == Verdict::refuted) {
-              ++n_ref;
-              if (!worst || std::abs(c->assessment.relative_discrepancy) > std::abs(worst->assessment.relative_discrepancy))
-                worst = c;
-            }
-          if (!worst) continue;
-          Text t = refuted_text(*worst);
-          if (n_ref > 1) t.push_back(T(fmt::format(" (The largest of its {} refuted checks.)", n_ref)));
-          detail(para(std::move(t)));
-        }
-        for (const auto& g : forms) {
-          const FormResult* gr = form_of[{cs.name, g}];
-          if (!gr || gr->verdict != Verdict::holds || std::none_of(forms.begin(), forms.end(), [&](const std::string& f) {
-                const FormResult* fr = form_of[{cs.name, f}];
-                return fr && fr->verdict == Verdict::refuted;
-              }))
-            continue;
-          std::vector<const CheckResult*> gc;
-          for (const auto* c : checks)
-            if (c->check.form == g) gc.push_back(c);
-          detail(para(holds_text(form_words(g), gc)));
-        }
-        // Mutants.
-        {
-          Block tb;
-          tb.kind = Block::Kind::table;
-          tb.table.cls = "mutants";
-          tb.table.header = {"Mutant", "Check", "Formula", "Discrepancy", "p", "Verdict"};
-          tb.table.align = "llrrrl";
-          for (const auto* c : checks) {
-            if (!is_mutant_form(c->check.form)) continue;
-            const Check& k = c->check;
-            const Assessment& a = c->assessment;
-            tb.table.rows.push_back({{T(k.form.substr(7))},
-                                     {T(k.label)},
-                                     {T(reference_str(k))},
-                                     {T(num(a.discrepancy, 3) + " (" + percent(a.relative_discrepancy) + ")")},
-                                     {T(pval(a.p_value))},
-                                     verdict_text(a.verdict, c->expect, fails(*c))});
-          }
-          if (!tb.table.rows.empty()) {
-            detail(para({B("Mutants. "), T("Deliberately wrong variants of the formula, evaluated on the same "
-                                                "random numbers; each must be refuted, which shows the check has the "
-                                                "power to catch such mistakes.")}));
-            detail(std::move(tb));
-          }
-        }
-        if (auto it = plots_of.find(cs.name); it != plots_of.end())
-          for (const auto* p : it->second)
-            if (!shown_in_errata.count(p->stem)) b.push_back(plot_block(*p));
-        b.push_back(close());
-      }
+      for (const auto& acc : e.cases) case_checks(e, acc);
   b.push_back(close());
   for (std::size_t i = appendix_start; i < b.size(); ++i) b[i].html_only = true;
+}
+
+void DocumentBuilder::case_checks(const ClaimEntry& e, const CaseAccount& acc) {
+  const CaseSpec& cs = *acc.spec;
+  std::vector<const CheckResult*> checks;
+  for (const auto& c : r.checks)
+    if (c.case_name == cs.name) checks.push_back(&c);
+  const ClaimInfo* info = Registry::instance().find(cs.claim);
+  // The per-check detail is in report.html (and report.json, junit.xml); report.md keeps per case the claim,
+  // the explanation, the verdicts by form and the plots.
+  auto detail = [&](Block blk) {
+    blk.html_only = true;
+    b.push_back(std::move(blk));
+  };
+  b.push_back(open_details({B(cs.name), T(" — note " + note_short(cs.source.note) + ", " + cs.source.section + ": "),
+                            T(acc.phrase, standing_cls(acc.standing)),
+                            T(fmt::format(" ({} checks)", acc.checks.size()), "small")},
+                           anchor(cs.name), "case"));
+  Text claim = cs.claim.empty() ? Text{B("Formula case"), T(" (its forms are written in LaTeX in the case file)")}
+                                : Text{B("Claim "), C(cs.claim)};
+  if (info && !info->summary.empty()) claim.push_back(R(": " + info->summary));
+  claim.push_back(T(claim.back().text.back() == '.' ? " " : ". "));
+  claim.push_back(B("Case file: "));
+  claim.push_back(C(portable_path(cs.path)));
+  claim.push_back(T(fmt::format(" (seed {}, {} samples, tolerance {}); ", r.options.seed ? *r.options.seed : cs.seed,
+                                cs.samples, percent(cs.tolerance))));
+  claim.push_back(L("back to the errata", "#" + claim_anchor(e)));
+  claim.push_back(T("."));
+  b.push_back(para(std::move(claim)));
+  const auto comment = paragraphs(cs.comment), desc = paragraphs(cs.description);
+  if (explained_in_errata.count(cs.name)) b.push_back(para({T("Its explanation is in "), L("the errata", "#" + claim_anchor(e)), T(".")}));
+  else for (const auto& p : comment) b.push_back(para({R(p)}));
+  for (const auto& p : desc) b.push_back(para({R(p)}));
+  {
+    // Forms that hold by construction (report.md marks them in its case list): their verdict is not Monte Carlo
+    // evidence.
+    std::vector<std::pair<std::string, std::string>> built;
+    for (const auto* c : checks) {
+      const auto& k = c->check;
+      if (k.by_construction.empty() || is_mutant_form(k.form)) continue;
+      if (std::find(built.begin(), built.end(), std::make_pair(k.form, k.by_construction)) == built.end())
+        built.emplace_back(k.form, k.by_construction);
+    }
+    for (const auto& [form, why] : built)
+      b.push_back(para({B("By construction: "), T(form_words(form)),
+                        T(" is an algebraic identity, not a Monte Carlo confirmation: "), R(why)}));
+  }
+  // Ground truth and dependencies.
+  {
+    std::vector<std::string> quantities, methods;
+    for (const auto* c : checks) {
+      if (is_mutant_form(c->check.form)) continue;
+      const auto& k = c->check;
+      if (!k.quantity.empty() && std::find(quantities.begin(), quantities.end(), k.quantity) == quantities.end())
+        quantities.push_back(k.quantity);
+      const std::string m = is_exact(k) ? "exact" : k.estimate.method + ", " + std::to_string(k.estimate.samples) + " samples";
+      if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
+    }
+    std::string q, m;
+    for (const auto& s : quantities) q += (q.empty() ? "" : "; ") + s;
+    for (const auto& s : methods) m += (m.empty() ? "" : "; ") + s;
+    Text gt{B("Ground truth: "), R((q.empty() ? std::string("the claimed quantity") : q)),
+            T(", estimated from its definition (" + m + "). ")};
+    gt.push_back(B("Depends on: "));
+    if (!info || info->depends_on.empty()) {
+      gt.push_back(T("no other claim."));
+    } else {
+      for (std::size_t i = 0; i < info->depends_on.size(); ++i) {
+        if (i) gt.push_back(T(", "));
+        gt.push_back(C(info->depends_on[i]));
+      }
+      gt.push_back(T(" (checked in their own cases)."));
+    }
+    detail(para(std::move(gt)));
+  }
+  {
+    Block tb;
+    tb.kind = Block::Kind::table;
+    tb.table.cls = "checks";
+    tb.table.header = {"Form", "Check", "Estimate ± SE", "Formula", "Discrepancy", "Detectable", "p", "Level",
+                       "Verdict"};
+    tb.table.align = "llrrrrrrl";
+    for (const auto* c : checks) {
+      if (is_mutant_form(c->check.form)) continue;
+      const Check& k = c->check;
+      const Assessment& a = c->assessment;
+      // The test is named only where it is not plain equality.
+      tb.table.rows.push_back({{T(form_words(k.form) + (k.by_construction.empty() ? "" : " (by construction)"))},
+                               {R(k.label + (k.kind == TestKind::equality ? "" : " (" + test_str(k) + ")"))},
+                               {T(estimate_pm(k))},
+                               {T(reference_str(k))},
+                               {T(num(a.discrepancy, 3) + " (" + percent(a.relative_discrepancy) + ")")},
+                               {T(percent(a.min_detectable_relative))},
+                               {T(pval(a.p_value))},
+                               {T(num(a.alpha, 2))},
+                               verdict_text(a.verdict, c->expect, fails(*c))});
+    }
+    detail(std::move(tb));
+    std::set<std::string> scales;
+    for (const auto* c : checks)
+      if (!is_mutant_form(c->check.form)) scales.insert(scale_name(c->check));
+    std::string sc;
+    for (const auto& s : scales) sc += (sc.empty() ? "" : ", ") + s;
+    detail(para({T("Discrepancy = estimate − formula, and in brackets relative to the scale (" + sc +
+                        "); detectable: the smallest relative discrepancy detected with 99% power; ✓: the verdict the case file expects.")},
+                     "small"));
+  }
+  {
+    // Each distinct note once, with the checks it belongs to (claims repeat one note over many checks).
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<std::string>> where;
+    auto note = [&](const std::string& text, const Check& k) {
+      if (!where.count(text)) order.push_back(text);
+      where[text].push_back(form_words(k.form) + (k.label.empty() ? "" : " " + k.label));
+    };
+    for (const auto* c : checks) {
+      if (is_mutant_form(c->check.form)) continue;
+      for (const auto& nt : c->check.notes) note(nt, c->check);
+      if (!c->check.estimate.clt_warning().empty()) note(c->check.estimate.clt_warning(), c->check);
+      if (c->assessment.verdict == Verdict::inconclusive) note("inconclusive: " + c->assessment.reason, c->check);
+    }
+    std::vector<Text> notes_;
+    for (const auto& text : order) {
+      const auto& w = where[text];
+      std::string at = w.size() == 1 ? w.front() : w.front() + fmt::format(" and {} more", w.size() - 1);
+      if (w.size() > 1 && w.size() <= 3) {
+        at.clear();
+        for (std::size_t i = 0; i < w.size(); ++i) at += (i ? "; " : "") + w[i];
+      }
+      notes_.push_back({R(text), T(" (" + at + ")", "small")});
+    }
+    if (!notes_.empty()) {
+      detail(para({B("Notes")}));
+      detail(bullets(std::move(notes_)));
+    }
+  }
+  // Form verdicts, and for each refuted form its largest refutation in words.
+  std::vector<std::string> forms;
+  for (const auto* c : checks)
+    if (!is_mutant_form(c->check.form) && std::find(forms.begin(), forms.end(), c->check.form) == forms.end())
+      forms.push_back(c->check.form);
+  {
+    std::vector<Text> items;
+    for (const auto& f : forms) {
+      const FormResult* fr = form_of[{cs.name, f}];
+      if (!fr) continue;
+      Text t{C(form_words(f)), T(": ")};
+      for (auto& s : verdict_text(fr->verdict, fr->expect, !fr->matches())) t.push_back(s);
+      if (!fr->expect) t.push_back(T(" (no expectation stated)"));
+      if (fr->proof != ProofStatus::none) t.push_back(T("; exact proof: " + proof_text(*fr)));
+      items.push_back(std::move(t));
+    }
+    b.push_back(para({B("Verdicts by form")}));
+    b.push_back(bullets(std::move(items)));
+    std::vector<Text> proofs;
+    std::set<std::string> listed;
+    for (const auto* c : checks)
+      if (is_mutant_form(c->check.form) && listed.insert(c->check.form).second)
+        if (const FormResult* fr = form_of[{cs.name, c->check.form}]; fr && fr->proof != ProofStatus::none)
+          proofs.push_back({C(c->check.form.substr(7)), T(": exact proof: " + proof_text(*fr))});
+    if (!proofs.empty()) {
+      detail(para({B("Exact proofs of the mutants")}));
+      detail(bullets(std::move(proofs)));
+    }
+  }
+  for (const auto& f : forms) {
+    const FormResult* fr = form_of[{cs.name, f}];
+    if (!fr || fr->verdict != Verdict::refuted) continue;
+    const CheckResult* worst = nullptr;
+    std::size_t n_ref = 0;
+    for (const auto* c : checks)
+      if (c->check.form == f && c->assessment.verdict == Verdict::refuted) {
+        ++n_ref;
+        if (!worst || std::abs(c->assessment.relative_discrepancy) > std::abs(worst->assessment.relative_discrepancy))
+          worst = c;
+      }
+    if (!worst) continue;
+    Text t = refuted_text(*worst);
+    if (n_ref > 1) t.push_back(T(fmt::format(" (The largest of its {} refuted checks.)", n_ref)));
+    detail(para(std::move(t)));
+  }
+  for (const auto& g : forms) {
+    const FormResult* gr = form_of[{cs.name, g}];
+    if (!gr || gr->verdict != Verdict::holds || std::none_of(forms.begin(), forms.end(), [&](const std::string& f) {
+          const FormResult* fr = form_of[{cs.name, f}];
+          return fr && fr->verdict == Verdict::refuted;
+        }))
+      continue;
+    std::vector<const CheckResult*> gc;
+    for (const auto* c : checks)
+      if (c->check.form == g) gc.push_back(c);
+    detail(para(holds_text(form_words(g), gc)));
+  }
+  // Mutants.
+  {
+    Block tb;
+    tb.kind = Block::Kind::table;
+    tb.table.cls = "mutants";
+    tb.table.header = {"Mutant", "Check", "Formula", "Discrepancy", "p", "Verdict"};
+    tb.table.align = "llrrrl";
+    for (const auto* c : checks) {
+      if (!is_mutant_form(c->check.form)) continue;
+      const Check& k = c->check;
+      const Assessment& a = c->assessment;
+      tb.table.rows.push_back({{T(k.form.substr(7))},
+                               {T(k.label)},
+                               {T(reference_str(k))},
+                               {T(num(a.discrepancy, 3) + " (" + percent(a.relative_discrepancy) + ")")},
+                               {T(pval(a.p_value))},
+                               verdict_text(a.verdict, c->expect, fails(*c))});
+    }
+    if (!tb.table.rows.empty()) {
+      detail(para({B("Mutants. "), T("Deliberately wrong variants of the formula, evaluated on the same "
+                                          "random numbers; each must be refuted, which shows the check has the "
+                                          "power to catch such mistakes.")}));
+      detail(std::move(tb));
+    }
+  }
+  if (auto it = plots_of.find(cs.name); it != plots_of.end())
+    for (const auto* p : it->second)
+      if (!shown_in_errata.count(p->stem)) b.push_back(plot_block(*p));
+  b.push_back(close());
+}
+
+}  // namespace
+
+Document build_document(const RunResult& r, const std::vector<Plot>& plots, const std::set<std::string>& rendered) {
+  register_all_claims();
+  Document d;
+  DocumentBuilder builder(r, plots, rendered, d);
+  builder.summary();
+  builder.errata();
+  builder.case_list();
+  builder.check_appendix();
   return d;
 }
 
