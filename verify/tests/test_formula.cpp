@@ -240,3 +240,17 @@ TEST_CASE("in one dimension I is the number 1 in a Gaussian's variance") {
   CHECK(f.value("\\mathcal N(0.3; 0, I) - \\mathcal N(0.3; 0, 1)").first == 0.0);
   CHECK(f.value("\\mathcal N(0.3; 0, 2 I) - \\mathcal N(0.3; 0, 2)").first == 0.0);
 }
+
+TEST_CASE("notes' spellings: the square of an expectation, p for the forward process's conditionals") {
+  Fixture f;
+  // E[f]^2 is the square of the bracketed expectation.
+  const NodePtr sq = parse_formula("\\mathbb{E}[x_0]^2");
+  CHECK(sq->kind == Kind::pow);
+  CHECK(sq->args[0]->kind == Kind::expect);
+  CHECK(printed(printed("\\mathbb{E}_{x_0}[x_0]^2")) == printed("\\mathbb{E}_{x_0}[x_0]^2"));
+  // p(x_t | x_0) is q(x_t | x_0); p(x_{t-1} | x_t) stays the exact reverse step.
+  auto key = [&](const std::string& s) { return canonical(*resolve(*parse_formula(s), f.ctx)); };
+  CHECK(key("\\log p(x_t \\mid x_0)") == key("\\log q(x_t \\mid x_0)"));
+  CHECK(key("\\log p(x_{t-1} \\mid x_t, x_0)") == key("\\log q(x_{t-1} \\mid x_t, x_0)"));
+  CHECK(key("\\log p(x_{t-1} \\mid x_t)") == key("\\log q(x_{t-1} \\mid x_t)"));
+}

@@ -149,10 +149,10 @@ TEST_CASE("A claim's own exception is an internal error naming the case and clai
 TEST_CASE("load_case_from_string takes the comment from the text it was given") {
   const std::string path = "cases/snr_identity/snr_coefficient_linear.toml";  // exists, with its own comment
   const std::string text = "# From the text, not the disk.\n#\n# Second paragraph.\n"
-                           "claim = \"snr_identity.coefficient\"\nstatement = 'x = y'\n"
+                           "statement = '\\alpha_t = 1 - \\beta_t'\n"
                            "schedule = \"../schedules/linear_1000.toml\"\n"
                            "[source]\nnote = \"004_983c40a0a800b57b.txt\"\nsection = \"2.4\"\n"
-                           "[budget]\nsamples = 1\nseed = 1\n[expect]\nas_written = \"refuted\"\n";
+                           "[budget]\nsamples = 1\nseed = 1\n[grid]\nt = [2]\n[expect]\nas_written = \"holds\"\n";
   const CaseSpec c = load_case_from_string(text, path);
   CHECK(c.comment == "From the text, not the disk.\n\nSecond paragraph.");
   CHECK(load_case(path).comment != c.comment);

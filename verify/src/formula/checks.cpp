@@ -956,7 +956,7 @@ class CaseRunner {
       return (L(mm, mu) - L(0, mu)) / (R(mm, mu) - R(0, mu));
     };
     const bool exact = std::all_of(fps.begin(), fps.end(), [&](const auto& row) { return row[f].kind == FormKind::deterministic; });
-    Estimate d1, d0, dd, l1, l0;
+    Estimate d1, d0, dd, l1, l0, r1, r0;
     MonteCarlo::Multi none;
     const MonteCarlo::Multi& use = exact ? none : res;
     try {
@@ -965,6 +965,8 @@ class CaseRunner {
       dd = delta([&](const std::vector<double>& mu) { return stat(m, mu) - stat(ref, mu); }, use);
       l1 = delta([&](const std::vector<double>& mu) { return L(m, mu); }, use);
       l0 = delta([&](const std::vector<double>& mu) { return L(ref, mu); }, use);
+      r1 = delta([&](const std::vector<double>& mu) { return R(m, mu); }, use);
+      r0 = delta([&](const std::vector<double>& mu) { return R(ref, mu); }, use);
     } catch (const EvalError& e) {
       eval_fail(f, e, g);
     }
@@ -978,8 +980,10 @@ class CaseRunner {
       ch.quantity = "(lhs - rhs) under model " + fc_.models[m].name + " minus under model " + fc_.models[ref].name;
       ch.estimate = dd;
       ch.reference = 0;
-      ch.scale = std::max(std::abs(l1.mean - l0.mean), 1e-300);
-      ch.scale_name = "the change of the left side between the models";
+      // As for '=', the scale is the larger side (here over both models), or the change of the left side if larger.
+      ch.scale = std::max({std::abs(l1.mean - l0.mean), std::abs(l1.mean), std::abs(l0.mean), std::abs(r1.mean),
+                           std::abs(r0.mean), 1e-300});
+      ch.scale_name = "the larger side under either model (or the change of the left side between them)";
       ch.notes.push_back("lhs under model " + fc_.models[m].name + " = " + num(l1.mean) + ", under " + fc_.models[ref].name + " = " +
                          num(l0.mean) + "; lhs - rhs: " + num(d1.mean) + " vs " + num(d0.mean) + " (same draws)");
     }

@@ -192,7 +192,9 @@ struct expect_cmd : seq<ws, seq<one<'\\'>, TAO_PEGTL_STRING("mathbb"), cmd_end, 
 struct cond_list : seq<expr, star<tk<one<','>>, expr>> {};
 struct expect_body : seq<expr, opt<cond_bar, cond_list>> {};
 struct expect_brack : sor<seq<lbrack, expect_body, rbrack>, seq<lparen, expect_body, rparen>, seq<lset, expect_body, rset>> {};
-struct expect_op : seq<expect_cmd, big_op_scripts, must<sor<expect_brack, chain>>> {};
+// \mathbb{E}[f]^2, as notes write the square of an expectation: the power applies to the bracketed expectation.
+struct expect_power : seq<sup_script> {};
+struct expect_op : seq<expect_cmd, big_op_scripts, must<sor<seq<expect_brack, opt<expect_power>>, chain>>> {};
 
 struct nabla_cmd : tk<VF_KW("nabla")> {};
 struct nabla_op : seq<nabla_cmd, opt<sub_script>, must<factor>> {};

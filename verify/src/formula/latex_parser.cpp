@@ -34,7 +34,7 @@ using selector =
                      g::postfix_atom, g::sub_script, g::sup_script, g::prime_mark, g::top_mark, g::sub_list,
                      g::sub_item, g::sim_op, g::range_op, g::assign_op, g::to_op, g::lim_op, g::func_name, g::func_op, g::sum_op,
                      g::prod_op, g::integral, g::differential, g::lead_differential, g::diff_var, g::expect_op,
-                     g::expect_body, g::expect_brack, g::cond_list, g::nabla_op, g::chain, g::term, g::mul_op,
+                     g::expect_power, g::expect_body, g::expect_brack, g::cond_list, g::nabla_op, g::chain, g::term, g::mul_op,
                      g::sign, g::signed_chain, g::expr, g::add_op, g::rel_op, g::relation, g::frac_arg,
                      g::script_single, g::script_group, g::number_tok, g::closed_factor>>;
 
@@ -249,7 +249,12 @@ class Builder {
     }
     if (n.is_type<g::expect_op>()) {
       Node e = base(n, Kind::expect);
+      NodePtr power_of;
       for (const auto& c : n.children) {
+        if (c->is_type<g::expect_power>()) {
+          power_of = script(*c->children.at(0));
+          continue;
+        }
         if (c->is_type<g::sub_script>()) e.sub = script(*c);
         else if (c->is_type<g::sup_script>()) e.sup = script(*c);
         else if (c->is_type<g::chain>()) e.args.push_back(chain(*c));
@@ -264,6 +269,11 @@ class Builder {
             }
           }
         }
+      }
+      if (power_of) {
+        Node p = base(n, Kind::pow);
+        p.args = {P(std::move(e)), power_of};
+        return P(std::move(p));
       }
       return P(std::move(e));
     }

@@ -220,6 +220,21 @@ class Resolver {
     r.op = n.text;
     NodePtr lhs = n.args[0], rhs = n.args[1];
     r.rhs_const = strip_const(rhs) || strip_const(lhs);
+    // A - B = \text{const} says A = B + const: the difference is the same under every model. Checked in that form, so
+    // that the check's scale is how much A changes between the models (A - B itself does not change).
+    if (r.rhs_const && lhs && !rhs && lhs->kind == Kind::sub) {
+      rhs = lhs->args[1];
+      lhs = lhs->args[0];
+    }
+    // const alone on one side, otherwise: 0 plus the constant.
+    if (r.rhs_const && lhs && !rhs) {
+      Node zero;
+      zero.kind = Kind::number;
+      zero.text = "0";
+      zero.begin = n.begin;
+      zero.end = n.end;
+      rhs = std::make_shared<Node>(std::move(zero));
+    }
     if (!lhs || !rhs) throw LatexError(n.begin, frag(n), "a side of the relation is only '+ const'");
     r.lhs = value(*lhs);
     r.rhs = value(*rhs);
@@ -1312,7 +1327,10 @@ class Resolver {
     }
     auto is_prev = [&](const ExprPtr& a, const ExprPtr& b) { return index_offset(b, a) == 1; };  // a = b - 1
     auto is_zero = [&](const ExprPtr& a) { return index_is(a, 0); };
-    if (f.sym.base == "p" && (theta || !f.sub)) {
+    // Notes write p for the forward process's conditionals too: p(x_t | x_0), p(x_t | x_{t-1}), p(x_{t-1} | x_t, x_0),
+    // p(x_0 | x_t) are q's (p(x_{t-1} | x_t) is the exact reverse step either way).
+    const bool p_as_q = f.sym.base == "p" && !theta && !f.sub && !cond.empty() && !(cond.size() == 1 && is_prev(i, cond[0].first));
+    if (f.sym.base == "p" && (theta || !f.sub) && !p_as_q) {
       if (cond.empty()) {
         if (index_is_T(i)) return prior_law(n);  // p(x_T) = N(0, I)
         if (!theta) return marginal_law(i, n);   // p(x_t): the marginal
@@ -1322,7 +1340,7 @@ class Resolver {
       if (!theta && cond.size() == 1 && is_prev(i, cond[0].first)) return reverse_law(cond[0].first, cond[0].second, n);
       fail(n, "unknown law '" + frag(n) + "' (known: p(x_T), p_\\theta(x_{t-1} | x_t), p(x_t), p_{data}(x))");
     }
-    if (f.sym.base == "q" && !f.sub) {
+    if ((f.sym.base == "q" || p_as_q) && !f.sub) {
       if (cond.empty()) return is_zero(i) ? data_law(n) : marginal_law(i, n);
       if (cond.size() == 1) {
         const auto& [j, xj] = cond[0];
