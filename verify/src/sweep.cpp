@@ -8,7 +8,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <toml++/toml.hpp>
+#include <toml++/toml.h>
 
 #include "verify/case_file.hpp"
 #include "verify/errors.hpp"
