@@ -61,6 +61,9 @@ struct Check {
   // formula evaluator: a law whose standard deviation is below the resolution of its mean, so that its draws round
   // to the mean). Non-empty: the check is "numerically degenerate" and gets no verdict but inconclusive.
   std::string degenerate;
+  // The integrand takes a few discrete values (an indicator): all draws equal is possible without any rounding, so the
+  // guard's SE and spread tests do not apply (non-finite estimates and a producer's note still do).
+  bool discrete_integrand = false;
 };
 
 // What the statistics say about one check, given its own false-alarm level.

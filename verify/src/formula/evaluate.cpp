@@ -495,13 +495,14 @@ const Val<T>& Evaluator<T>::x_at(long s) {
 // Samples the bound variable `id` from d, using its slot of the plan.
 template <class T>
 void Evaluator<T>::note_resolution(const Expr& cov, const T& mean, const T& sd) {
-  // Only double arithmetic loses draws this way; 50 digits resolve 1e-34 of the mean.
+  // Only double arithmetic loses draws this way (50 digits resolve about 1e-49 of the mean).
   if constexpr (std::is_same_v<T, double>) {
     if (!degenerate_.empty() || !(sd < kResolutionUlps * std::numeric_limits<double>::epsilon() * std::abs(mean))) return;
     std::ostringstream w;
     w.precision(3);
     w << "a law's standard deviation " << sd << " (its variance "
-      << (cov.origin.empty() ? "written in the form" : "from [define] " + cov.origin) << ") is below " << kResolutionUlps << " ulps of its mean " << mean << " at t = " << w_.t
+      << (cov.origin.empty() ? "written in the form" : "from [define] " + cov.origin) << ") is below " << kResolutionUlps << " ulps of its mean " << mean
+      << (w_.t > 0 ? " at t = " + std::to_string(w_.t) : std::string())
       << ": in double precision its draws round to the mean, so the random part is lost (keep sigma >= "
       << kResolutionUlps << " ulp(|mean|), i.e. sigma^2 >= "
       << (kResolutionUlps * std::numeric_limits<double>::epsilon() * std::abs(mean)) *
