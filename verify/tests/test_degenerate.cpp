@@ -74,6 +74,13 @@ TEST_CASE("a producer's own degenerate note makes the check inconclusive") {
   CHECK(a[0].reason == "numerically degenerate: a law's standard deviation is below 64 ulps of its mean");
 }
 
+TEST_CASE("an indicator integrand may be constant over all draws without rounding") {
+  Check c = mc_check(1.0, 0.0, 0.0, 0.3);  // every draw of a collapsed sampler below the 30% quantile
+  c.discrete_integrand = true;
+  const auto a = assess({c}, {0.01}, 1e-3);
+  CHECK(a[0].verdict == Verdict::refuted);
+}
+
 TEST_CASE("exact checks and deterministic values are not subject to the guard") {
   Check det;  // a deterministic value carried as an estimate (SE 0 legitimately)
   det.form = "as_written";
