@@ -185,7 +185,7 @@ int cmd_sweep(const std::vector<std::string>& files, const SweepOptions& opt, bo
                            opt.seed, opt.draws, opt.alpha, opt.samples ? std::to_string(opt.samples) + " at most" : "as the cases");
   const SweepResult r = sweep(files, opt);
   for (const auto& d : r.draws) {
-    if (!verbose && d.outcome != "refuted") continue;
+    if (!verbose && d.outcome != "refuted" && d.outcome != "error") continue;
     std::string vals;
     for (const auto& [k, v] : d.values) vals += fmt::format(" {}={:.6g}", k, v);
     std::cout << fmt::format("  {} draw {}{}: {}{}\n", d.file, d.index, vals.empty() ? " (seed only)" : vals, d.outcome,
@@ -194,14 +194,15 @@ int cmd_sweep(const std::vector<std::string>& files, const SweepOptions& opt, bo
       std::cout << fmt::format("    replay: verify sweep {} --seed {} --draws {} --draw {} -v\n", d.file, opt.seed, opt.draws, d.index);
   }
   for (const auto& f : r.skipped) std::cout << "  skipped (no form expected to hold): " << f << "\n";
-  std::cout << fmt::format("{:<18} {:>5} {:>6} {:>6} {:>12} {:>10} {:>12} {:>8} {:>5}  {}\n", "family", "cases", "draws", "holds",
-                           "inconclusive", "degenerate", "input error", "refuted", "band", "status");
+  std::cout << fmt::format("{:<18} {:>5} {:>6} {:>6} {:>12} {:>10} {:>12} {:>6} {:>8} {:>5}  {}\n", "family", "cases", "draws",
+                           "holds", "inconclusive", "degenerate", "input error", "errors", "refuted", "band", "status");
   std::size_t draws = 0, refuted = 0;
   for (const auto& f : r.families) {
     draws += f.draws;
     refuted += f.refuted;
-    std::cout << fmt::format("{:<18} {:>5} {:>6} {:>6} {:>12} {:>10} {:>12} {:>8} {:>5}  {}\n", f.family, f.cases, f.draws, f.holds,
-                             f.inconclusive, f.degenerate, f.input_errors, f.refuted, f.band, f.ok() ? "ok" : "ABOVE BAND");
+    std::cout << fmt::format("{:<18} {:>5} {:>6} {:>6} {:>12} {:>10} {:>12} {:>6} {:>8} {:>5}  {}\n", f.family, f.cases, f.draws,
+                             f.holds, f.inconclusive, f.degenerate, f.input_errors, f.errors, f.refuted, f.band,
+                             f.ok() ? "ok" : f.errors ? "ERRORS" : "ABOVE BAND");
   }
   std::cout << fmt::format("{} draws, {} refuted (band: at most {} of {} draws at rate {}, level {}); {:.1f} s\n", draws, refuted,
                            binomial_band(draws, opt.alpha, opt.band_level), draws, opt.alpha, opt.band_level, r.seconds);

@@ -166,11 +166,16 @@ SweepResult sweep(const std::vector<std::string>& files, const SweepOptions& o) 
       } catch (const InputError& e) {
         d.outcome = "input error";
         d.reason = e.what();
+      } catch (const std::exception& e) {
+        // Not a clean refusal (exit 2 with file and key): a defect the sweep found. Counted apart and fails the sweep.
+        d.outcome = "error";
+        d.reason = e.what();
       }
       ++F.draws;
       if (d.outcome == "holds") ++F.holds;
       else if (d.outcome == "refuted") ++F.refuted;
       else if (d.outcome == "input error") ++F.input_errors;
+      else if (d.outcome == "error") ++F.errors;
       else {
         ++F.inconclusive;
         if (d.reason.find("numerically degenerate") != std::string::npos) ++F.degenerate;

@@ -27,15 +27,16 @@ struct SweepDraw {
   std::size_t index = 0;
   std::uint64_t run_seed = 0;
   std::vector<std::pair<std::string, double>> values;  // key -> drawn value
-  std::string outcome;  // holds | inconclusive | input error | refuted
+  std::string outcome;  // holds | inconclusive | input error | refuted | error (an unexpected exception: a defect)
   std::string reason;   // the first inconclusive or refuted check's reason, or the input error
 };
 
 struct SweepFamily {
   std::string family;
   std::size_t cases = 0, draws = 0, holds = 0, inconclusive = 0, degenerate = 0, input_errors = 0, refuted = 0;
-  std::size_t band = 0;  // largest refuted count consistent with the false-alarm rate
-  bool ok() const { return refuted <= band; }
+  std::size_t errors = 0;  // exceptions other than a clean input error: defects
+  std::size_t band = 0;    // largest refuted count consistent with the false-alarm rate
+  bool ok() const { return refuted <= band && errors == 0; }
 };
 
 struct SweepResult {
