@@ -93,13 +93,16 @@ TEST_CASE("exact checks and deterministic values are not subject to the guard") 
   exact.exact_difference = 1e-40;
   Check exact_wrong = exact;
   exact_wrong.exact_difference = 0.1;
-  exact_wrong.degenerate = "ignored for exact checks";
-  const auto a = assess({det, wrong, exact, exact_wrong}, {0.01}, 1e-3);
+  Check per_draw_degenerate = exact_wrong;  // checked draw by draw on draws that rounded to their mean
+  per_draw_degenerate.degenerate = "a law's standard deviation is below 64 ulps of its mean";
+  const auto a = assess({det, wrong, exact, exact_wrong, per_draw_degenerate}, {0.01}, 1e-3);
   CHECK(a[0].verdict == Verdict::holds);
   CHECK(a[1].verdict == Verdict::refuted);
   CHECK(a[2].verdict == Verdict::holds);
   CHECK(a[3].verdict == Verdict::refuted);
-  for (const auto& x : a) CHECK(x.reason.find("degenerate") == std::string::npos);
+  for (int i = 0; i < 4; ++i) CHECK(a[i].reason.find("degenerate") == std::string::npos);
+  CHECK(a[4].verdict == Verdict::inconclusive);
+  CHECK(starts_with(a[4].reason, "numerically degenerate: "));
 }
 
 TEST_CASE("an ordinary estimate keeps its statistical verdict") {

@@ -80,7 +80,8 @@ struct Assessment {
 };
 
 // Why a check's numbers cannot support a verdict, or "" when they can. Exact checks (50-digit arithmetic) and
-// deterministic values carried as Estimate::exact are never degenerate: their SE is legitimately 0. A Monte Carlo
+// deterministic values carried as Estimate::exact are never degenerate by their SE, which is legitimately 0 (only a
+// producer's note, Check::degenerate, applies to them: an equation checked on draws that lost their random part). A Monte Carlo
 // estimate is degenerate when its SE is at most kDegenerateUlps ulps of its magnitude (the integrand did not vary
 // beyond rounding, which no non-constant integrand does over many draws), when the integrand's spread collapsed the
 // same way, when it is not finite, or when its producer set Check::degenerate. The reason starts with

@@ -688,7 +688,7 @@ class CaseRunner {
         if (ch.kind == TestKind::equivalence)
           ch.margin = std::max(fc_.approx_margin * std::max(std::abs(ch.reference), 1e-300), fc_.approx_margin_abs);
         if (c_.prove) attach_proof(ch, prove(r, fc_.models[m].context, proof_point(g), proof_options()));
-        if (fp.kind != FormKind::deterministic && !ch.exact) ch.degenerate = degenerate;
+        if (fp.kind != FormKind::deterministic) ch.degenerate = degenerate;  // per-draw exact checks too
         out.push_back(std::move(ch));
       }
     }
