@@ -22,9 +22,6 @@ const std::vector<ParamRange>& param_ranges() {
       {"gap_sd", 0, 1e5,
        "the integrand carries terms of size gap_sd^2 next to terms of size 1: gap_sd <= 1e5 keeps the unit-size ones "
        "at 1e-10 of the whole, 4.5e5 ulps"},
-      {"amplitude", 0, 1e5,
-       "the model mean moves by amplitude posterior SDs, so the integrand carries amplitude^2 next to terms of size 1: "
-       "amplitude <= 1e5 keeps the unit-size ones at 1e-10 of the whole, 4.5e5 ulps"},
   };
   return table;
 }

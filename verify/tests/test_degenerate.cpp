@@ -143,7 +143,7 @@ TEST_CASE("issue 15 rows: gaussian_kl standard normal, mu = 0.5, sigma^2 = 1e-12
 }
 
 TEST_CASE("a claim parameter outside its representable range is an input error naming params.<key>") {
-  const std::string path = "cases/snr_identity/snr_loss_linear_1d.toml";
+  const std::string path = "cases/eps_prefactor/eps_note003_linear_1d_sigma_beta.toml";
   const std::string text = replace(read(path), "gap_sd = 6.0", "gap_sd = 1e7");
   try {
     (void)load_case_from_string(text, path);
