@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "verify/case_file.hpp"
+#include "verify/claim.hpp"
 #include "verify/errors.hpp"
 #include "verify/params.hpp"
 #include "verify/rng.hpp"

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "verify/case_file.hpp"
+#include "verify/claim.hpp"
 #include "verify/errors.hpp"
 #include "verify/runner.hpp"
 #include "verify/sweep.hpp"
