@@ -151,7 +151,7 @@ TEST_CASE("a claim parameter outside its representable range is an input error n
     FAIL("no error");
   } catch (const InputError& e) {
     CHECK(e.key() == "params.gap_sd");
-    CHECK(e.reason().find("representable range [0, 100000]") != std::string::npos);
+    CHECK(e.reason().find("representable range [1, 100000]") != std::string::npos);
   }
 }
 
