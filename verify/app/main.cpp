@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "verify/calibration.hpp"
+#include "verify/sweep.hpp"
 #include "verify/case_file.hpp"
 #include "verify/claim.hpp"
 #include "verify/compare.hpp"
@@ -77,6 +78,9 @@ int cmd_list(bool graph, const std::string& cases_dir) {
   for (const auto& c : claims) {
     std::cout << fmt::format("  {:<48} [{}] {}\n", c.name, c.family, c.summary);
     for (const auto& d : c.depends_on) std::cout << fmt::format("  {:<48}   depends on {}\n", "", d);
+    for (const auto& kv : c.params)
+      if (const ParamRange* r = param_range(kv.first))
+        std::cout << fmt::format("  {:<48}   params.{} in [{:g}, {:g}] (representable range)\n", "", r->key, r->lo, r->hi);
   }
   std::error_code ec;
   if (fs::is_directory(cases_dir, ec)) {
@@ -174,6 +178,35 @@ int cmd_calibrate(std::vector<std::string> files, const CalibrationOptions& opt)
                            r.z_count, r.z_mean, r.z_var, r.ks_statistic, r.ks_p);
   std::cout << fmt::format("{} check(s) significantly above nominal; {:.1f} s\n", defects, r.seconds);
   return defects == 0 ? 0 : 1;
+}
+
+int cmd_sweep(const std::vector<std::string>& files, const SweepOptions& opt, bool verbose) {
+  std::cout << fmt::format("Sweep: seed {} (replay with --seed {}), {} draws per case, alpha {}, samples {}\n", opt.seed,
+                           opt.seed, opt.draws, opt.alpha, opt.samples ? std::to_string(opt.samples) + " at most" : "as the cases");
+  const SweepResult r = sweep(files, opt);
+  for (const auto& d : r.draws) {
+    if (!verbose && d.outcome != "refuted" && d.outcome != "error") continue;
+    std::string vals;
+    for (const auto& [k, v] : d.values) vals += fmt::format(" {}={:.6g}", k, v);
+    std::cout << fmt::format("  {} draw {}{}: {}{}\n", d.file, d.index, vals.empty() ? " (seed only)" : vals, d.outcome,
+                             d.reason.empty() ? "" : " - " + d.reason);
+    if (d.outcome == "refuted")
+      std::cout << fmt::format("    replay: verify sweep {} --seed {} --draws {} --draw {} -v\n", d.file, opt.seed, opt.draws, d.index);
+  }
+  for (const auto& f : r.skipped) std::cout << "  skipped (no form expected to hold): " << f << "\n";
+  std::cout << fmt::format("{:<18} {:>5} {:>6} {:>6} {:>12} {:>10} {:>12} {:>6} {:>8} {:>5}  {}\n", "family", "cases", "draws",
+                           "holds", "inconclusive", "degenerate", "input error", "errors", "refuted", "band", "status");
+  std::size_t draws = 0, refuted = 0;
+  for (const auto& f : r.families) {
+    draws += f.draws;
+    refuted += f.refuted;
+    std::cout << fmt::format("{:<18} {:>5} {:>6} {:>6} {:>12} {:>10} {:>12} {:>6} {:>8} {:>5}  {}\n", f.family, f.cases, f.draws,
+                             f.holds, f.inconclusive, f.degenerate, f.input_errors, f.errors, f.refuted, f.band,
+                             f.ok() ? "ok" : f.errors ? "ERRORS" : "ABOVE BAND");
+  }
+  std::cout << fmt::format("{} draws, {} refuted (band: at most {} of {} draws at rate {}, level {}); {:.1f} s\n", draws, refuted,
+                           binomial_band(draws, opt.alpha, opt.band_level), draws, opt.alpha, opt.band_level, r.seconds);
+  return r.ok() ? 0 : 1;
 }
 
 int cmd_mutants(std::vector<std::string> files, RunOptions opt, std::size_t min_mutants) {
@@ -296,6 +329,23 @@ int main(int argc, char** argv) {
   bool mut_no_proofs = false;
   mut->add_flag("--no-proofs", mut_no_proofs, "Do not decide the mutants exactly");
 
+  auto* swp = app.add_subcommand("sweep", "Property test over hostile parameters: draw each case's numbers log-uniformly "
+                                           "across their range; holding forms must never be refuted beyond the false-alarm band");
+  std::vector<std::string> swp_files;
+  SweepOptions swp_opt;
+  int swp_threads = 0;
+  bool swp_verbose = false;
+  std::int64_t swp_draw = -1;
+  swp->add_option("cases", swp_files, "Case files or folders (default: cases/)");
+  swp->add_option("--draws", swp_opt.draws, "Parameter draws per case")->capture_default_str()->check(integer_in(1, 1000000));
+  swp->add_option("--seed", swp_opt.seed, "The sweep's seed (printed; the same seed replays the same draws)")->capture_default_str();
+  swp->add_option("--samples", swp_opt.samples, "Cap on every case's sample budget (0: the cases' own)")->capture_default_str();
+  swp->add_option("--alpha", swp_opt.alpha, "Family-wise false-alarm rate of each run")->capture_default_str()
+      ->check(number_in(1e-12, 0.5));
+  swp->add_option("--draw", swp_draw, "Replay only this draw (index)")->check(integer_in(0, 1000000));
+  swp->add_option("--threads", swp_threads, "Worker threads")->check(integer_in(1, 1024));
+  swp->add_flag("--verbose,-v", swp_verbose, "Print every draw (default: refuted draws only)");
+
   auto* cmp = app.add_subcommand("compare", "Compare a report.json with a baseline report.json (CI gate; exit 1 on a "
                                             "changed verdict, a missing check or form, or a weaker holding check)");
   std::string cmp_baseline, cmp_report, cmp_junit;
@@ -330,6 +380,11 @@ int main(int argc, char** argv) {
     if (*cal) {
       cal_opt.threads = cal_threads > 0 ? cal_threads : default_threads();
       return cmd_calibrate(cal_files, cal_opt);
+    }
+    if (*swp) {
+      swp_opt.threads = swp_threads > 0 ? swp_threads : default_threads();
+      swp_opt.only_draw = swp_draw;
+      return cmd_sweep(swp_files, swp_opt, swp_verbose);
     }
     if (*mut) {
       RunOptions mo;

@@ -540,6 +540,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
     for (const auto& [k, v] : pt) params[std::string(k.str())] = param_value(p, v, std::string(k.str()), 0);
   }
   c.params = Params(path, std::move(params));
+  c.params.check_ranges();
   if (formula_case) formula::read_formula_tables(c, path, &root, text);
   return c;
 }

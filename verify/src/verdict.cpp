@@ -74,7 +74,41 @@ double z_of(const Check& c) {
 }
 }  // namespace
 
+std::string numerically_degenerate(const Check& c) {
+  const std::string head = "numerically degenerate: ";
+  // A producer's note applies to exact checks too: an equation checked draw by draw on draws that lost their random
+  // part tests one rounded point, where even 50 digits may cancel catastrophically (sweep finding: mu = 6.6e89,
+  // sigma^2 = 6.9e-60 in kl_note004_derivation).
+  if (!c.degenerate.empty()) return head + c.degenerate;
+  if (c.exact) return {};
+  const Estimate& e = c.estimate;
+  if (e.method == "exact" || e.samples < 2) return {};  // a deterministic value, not a sample mean
+  std::ostringstream w;
+  w.precision(6);
+  if (!std::isfinite(e.mean) || !std::isfinite(e.std_error)) {
+    w << head << "the estimate " << e.mean << " (SE " << e.std_error << ") is not finite";
+    return w.str();
+  }
+  if (c.discrete_integrand) return {};
+  const double ulps = kDegenerateUlps * std::numeric_limits<double>::epsilon() * std::abs(e.mean);
+  if (e.std_error <= ulps) {
+    w << head << "the standard error " << e.std_error << " over " << e.samples << " draws is at most "
+      << kDegenerateUlps << " ulps of the estimate " << e.mean
+      << " (the integrand did not vary beyond rounding: its random part was lost in floating point)";
+    return w.str();
+  }
+  // Antithetic SEs are floored at 64 ulps (finish_antithetic), which would hide a collapsed integrand; for the other
+  // methods a collapsed spread already shows as a collapsed SE (and hand-built estimates may leave std_dev unset).
+  if (e.method == "antithetic" && e.std_dev <= ulps) {
+    w << head << "the integrand's spread collapsed (SD " << e.std_dev << " is at most " << kDegenerateUlps
+      << " ulps of its mean " << e.mean << ")";
+    return w.str();
+  }
+  return {};
+}
+
 double refutation_p(const Check& c) {
+  if (!numerically_degenerate(c).empty()) return 1.0;  // rounding is no evidence either way
   if (c.exact) return c.exact_difference > Check::exact_threshold ? 0.0 : 1.0;
   const double z = z_of(c);
   if (!std::isfinite(z)) return std::isnan(z) ? 1.0 : (z > 0 ? 0.0 : 1.0);
@@ -97,6 +131,17 @@ std::vector<Assessment> assess(const std::vector<Check>& checks, const std::vect
     const Check& c = checks[i];
     Assessment& a = out[i];
     const double se = combined_se(c), scale = check_scale(c);
+    if (c.exact && !c.degenerate.empty()) {
+      a.p_value = p[i];
+      a.alpha = level[i];
+      a.discrepancy = c.estimate.mean - c.reference;
+      a.relative_discrepancy = a.discrepancy / scale;
+      a.min_detectable = Check::exact_threshold * scale;
+      a.min_detectable_relative = Check::exact_threshold;
+      a.verdict = Verdict::inconclusive;
+      a.reason = numerically_degenerate(c);
+      continue;
+    }
     if (c.exact) {
       // Decided by exact arithmetic: no sampling error, so no power question; the resolution is the threshold.
       a.z = c.exact_difference > Check::exact_threshold ? std::numeric_limits<double>::infinity() : 0.0;
@@ -129,6 +174,13 @@ std::vector<Assessment> assess(const std::vector<Check>& checks, const std::vect
     a.min_detectable = (c.kind == TestKind::equivalence ? c.margin : 0.0) + (z_alpha + z_power) * se;
     a.min_detectable_relative = a.min_detectable / scale;
     const double tol = tolerance.empty() ? 0.01 : tolerance[std::min(i, tolerance.size() - 1)];
+    if (std::string degenerate = numerically_degenerate(c); !degenerate.empty()) {
+      // Not a statistical statement: the numbers measure rounding, not the claim (p was set to 1 above).
+      a.z = 0;
+      a.verdict = Verdict::inconclusive;
+      a.reason = std::move(degenerate);
+      continue;
+    }
     std::ostringstream why;
     if (rejected[i]) {
       a.verdict = Verdict::refuted;

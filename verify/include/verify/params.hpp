@@ -21,6 +21,19 @@ struct ParamValue {
   std::vector<ParamValue> array;
 };
 
+// The numeric range in which a claim parameter stays representable: outside it, double precision cannot resolve the
+// quantity the claim's estimator computes (a variance so small next to the mean it is added to that draws round to the
+// mean, an SD gap so large that the integrand's unit-size parts fall below rounding). Enforced at load: a value
+// outside is an input error naming params.<key>, the range and why (exit 2). One table for every C++ claim (a key
+// means the same thing wherever it appears); `verify list` prints it under the claims that accept the key.
+struct ParamRange {
+  std::string key;
+  double lo = 0, hi = 0;
+  std::string why;
+};
+const std::vector<ParamRange>& param_ranges();
+const ParamRange* param_range(const std::string& key);  // nullptr: the key has no declared range
+
 class Params {
  public:
   Params() = default;
@@ -50,6 +63,8 @@ class Params {
   // Bad input in [params]: the error names 'params.<key>'. A claim that refuses the case because of another
   // table (its mixture, its schedule) says so with CaseSpec::fail, which names that table's own key.
   [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
+  // Every numeric value whose key has a ParamRange must lie in it (strings, e.g. model_variance = "beta", pass).
+  void check_ranges() const;
 
  private:
   const ParamValue& get(const std::string& key) const;

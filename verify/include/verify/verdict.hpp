@@ -57,6 +57,13 @@ struct Check {
   // sampling the closed form it then checks): why. Its verdict is then an algebraic identity evaluated, not a
   // Monte Carlo confirmation, and every report says so. Set from the case file's [by_construction] table.
   std::string by_construction;
+  // Set by the code that produced the estimate when it saw its own arithmetic lose the quantity measured (e.g. the
+  // formula evaluator: a law whose standard deviation is below the resolution of its mean, so that its draws round
+  // to the mean). Non-empty: the check is "numerically degenerate" and gets no verdict but inconclusive.
+  std::string degenerate;
+  // The integrand takes a few discrete values (an indicator): all draws equal is possible without any rounding, so the
+  // guard's SE and spread tests do not apply (non-finite estimates and a producer's note still do).
+  bool discrete_integrand = false;
 };
 
 // What the statistics say about one check, given its own false-alarm level.
@@ -71,6 +78,16 @@ struct Assessment {
   Verdict verdict = Verdict::inconclusive;
   std::string reason;
 };
+
+// Why a check's numbers cannot support a verdict, or "" when they can. Exact checks (50-digit arithmetic) and
+// deterministic values carried as Estimate::exact are never degenerate by their SE, which is legitimately 0 (only a
+// producer's note, Check::degenerate, applies to them: an equation checked on draws that lost their random part). A Monte Carlo
+// estimate is degenerate when its SE is at most kDegenerateUlps ulps of its magnitude (the integrand did not vary
+// beyond rounding, which no non-constant integrand does over many draws), when the integrand's spread collapsed the
+// same way, when it is not finite, or when its producer set Check::degenerate. The reason starts with
+// "numerically degenerate: ".
+std::string numerically_degenerate(const Check& c);
+inline constexpr double kDegenerateUlps = 16;
 
 // Per-check p-value of the refutation test (small p = evidence against the claim).
 double refutation_p(const Check& c);

@@ -409,6 +409,9 @@ inline std::vector<Check> level_checks(const MonteCarlo& mc, const std::string& 
     c.notes.push_back("finest level error " + Functionals::fmt(fin.mean) + " +- " + Functionals::fmt(fin.std_error) +
                       " (SD(f) = " + Functionals::fmt(F.sd(j)) + ")");
     for (const auto& s : spec.notes) c.notes.push_back(s);
+    // An indicator's level differences take the values -1, 0, 1: identical draws are real (a collapsed sampler puts
+    // every draw on one side), not rounding, so the degenerate-estimate guard must not discard them.
+    c.discrete_integrand = F.item(j).kind == Functionals::Kind::below;
     out.push_back(std::move(c));
   }
   if (spec.slope_item >= 0 && L >= 3) {

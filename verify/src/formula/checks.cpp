@@ -477,6 +477,7 @@ class CaseRunner {
     rec.worst.resize(M * F);
     rec.max_abs.assign(M * F, 0.0);
     std::vector<PerDrawRecord> block_recs;
+    std::string degenerate;  // the first block (in block order) whose draws lost their random part to rounding
     if (!integrands.empty() || any_per_draw) {
       const std::size_t k = std::max<std::size_t>(1, integrands.size());
       const std::size_t main_n = static_cast<std::size_t>(plan.main_size);
@@ -493,6 +494,7 @@ class CaseRunner {
       struct BlockState {
         std::optional<Rng> extra, snapshot;
         PerDrawRecord rec;
+        std::string degenerate;
         std::exception_ptr error;  // exceptions must not leave the engine's parallel loop: kept, rethrown after it
       };
       std::vector<BlockState> states(n_blocks);
@@ -564,6 +566,8 @@ class CaseRunner {
           }
           for (int l = 0; l < L; ++l) o[i * static_cast<std::size_t>(L) + static_cast<std::size_t>(l)] = v.at(0, l);
         }
+        for (const auto& ev : evs)
+          if (block_state.degenerate.empty()) block_state.degenerate = ev->degenerate();
         if (any_per_draw) {
           BlockState& st = states[lanes.block()];
           if (st.rec.worst.empty()) {
@@ -613,6 +617,7 @@ class CaseRunner {
         if (st.error) std::rethrow_exception(st.error);
       // Merge the per-block records in block order (deterministic).
       for (auto& st : states) {
+        if (degenerate.empty()) degenerate = st.degenerate;
         if (st.rec.worst.empty()) continue;
         for (std::size_t key = 0; key < M * F; ++key) {
           rec.max_abs[key] = std::max(rec.max_abs[key], st.rec.max_abs[key]);
@@ -640,6 +645,7 @@ class CaseRunner {
           const std::size_t ref = r.op == "propto" ? 1 : 0;
           if (c_.prove)
             attach_proof(cc, prove_same_difference(r, fc_.models[m].context, fc_.models[ref].relations[f], fc_.models[ref].context, proof_point(g), proof_options()));
+          if (!cc.exact) cc.degenerate = degenerate;
           out.push_back(std::move(cc));
           continue;
         }
@@ -682,6 +688,7 @@ class CaseRunner {
         if (ch.kind == TestKind::equivalence)
           ch.margin = std::max(fc_.approx_margin * std::max(std::abs(ch.reference), 1e-300), fc_.approx_margin_abs);
         if (c_.prove) attach_proof(ch, prove(r, fc_.models[m].context, proof_point(g), proof_options()));
+        if (fp.kind != FormKind::deterministic) ch.degenerate = degenerate;  // per-draw exact checks too
         out.push_back(std::move(ch));
       }
     }

@@ -6,6 +6,7 @@
 #include <boost/math/quadrature/tanh_sinh.hpp>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
 namespace verify::formula {
 
@@ -493,6 +494,25 @@ const Val<T>& Evaluator<T>::x_at(long s) {
 
 // Samples the bound variable `id` from d, using its slot of the plan.
 template <class T>
+void Evaluator<T>::note_resolution(const Expr& cov, const T& mean, const T& sd) {
+  // Only double arithmetic loses draws this way (50 digits resolve about 1e-49 of the mean).
+  if constexpr (std::is_same_v<T, double>) {
+    if (!degenerate_.empty() || !(sd < kResolutionUlps * std::numeric_limits<double>::epsilon() * std::abs(mean))) return;
+    std::ostringstream w;
+    w.precision(3);
+    w << "a law's standard deviation " << sd << " (its variance "
+      << (cov.origin.empty() ? "written in the form" : "from [define] " + cov.origin) << ") is below " << kResolutionUlps << " ulps of its mean " << mean
+      << (w_.t > 0 ? " at t = " + std::to_string(w_.t) : std::string())
+      << ": in double precision its draws round to the mean, so the random part is lost (keep sigma >= "
+      << kResolutionUlps << " ulp(|mean|), i.e. sigma^2 >= "
+      << (kResolutionUlps * std::numeric_limits<double>::epsilon() * std::abs(mean)) *
+             (kResolutionUlps * std::numeric_limits<double>::epsilon() * std::abs(mean))
+      << " here)";
+    degenerate_ = w.str();
+  }
+}
+
+template <class T>
 Val<T> Evaluator<T>::sample(const Dist& d, int id) {
   using std::sqrt;
   const Plan::Bound* slot = nullptr;
@@ -519,6 +539,7 @@ Val<T> Evaluator<T>::sample(const Dist& d, int id) {
           }
           for (int i = 0; i < dim; ++i) {
             T v = m.at(m.width == 1 ? 0 : i, l);
+            note_resolution(*d.cov, v, L(i, i));
             for (int j = 0; j <= i; ++j) v += L(i, j) * nz(l, j);
             out.at(i, l) = v;
           }
@@ -529,7 +550,10 @@ Val<T> Evaluator<T>::sample(const Dist& d, int id) {
           if (var == 0) fail(*d.cov, "the variance of this law is 0 at t = " + std::to_string(w_.t) + " (a point mass has no density)");
           if (!(var > 0)) fail(*d.cov, "the variance " + num(var) + " is not positive");
           const T sd = sqrt(var);
-          for (int i = 0; i < dim; ++i) out.at(i, l) = m.at(m.width == 1 ? 0 : i, l) + sd * nz(l, i);
+          for (int i = 0; i < dim; ++i) {
+            note_resolution(*d.cov, m.at(m.width == 1 ? 0 : i, l), sd);
+            out.at(i, l) = m.at(m.width == 1 ? 0 : i, l) + sd * nz(l, i);
+          }
         }
       }
       return out;
@@ -792,6 +816,12 @@ Val<T> Evaluator<T>::integral(const Expr& e) {
     fail(e, std::string("the integral could not be computed: ") + ex.what());
   }
   bound_.erase(e.id);
+  // Zero at every node: the quadrature never saw the integrand's mass (a spike narrower than its nodes resolve, or
+  // beyond |x| = 1e30 where unevaluable points count as 0). A value of 0 would then be a confident wrong answer
+  // (sweep finding: a Gaussian of variance 6.9e-60 at mu = 6.6e89 integrated to 0).
+  if (l1 == T(0))
+    fail(e, "the integrand is 0 at every quadrature node: its mass is narrower than the quadrature resolves or lies "
+            "beyond |x| = 1e30, so the integral cannot be computed");
   if (!(abs(err) <= T(1e3 * tol) * (abs(l1) + T(1e-300))))
     fail(e, "the integral did not converge (error estimate " + num(err) + " for a value " + num(result) + ")");
   return scalar_val(result);

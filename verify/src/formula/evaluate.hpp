@@ -119,6 +119,12 @@ class Evaluator {
   // The model's random variables of this block (after eval has drawn them), for reports and replays.
   const Val<T>& x_at(long s);
 
+  // Non-empty once a draw lost its random part to rounding (a law whose standard deviation is below
+  // kResolutionUlps ulps of its mean): the first such event, in words. The estimates of this block then measure
+  // rounding, and the checks built on them are numerically degenerate (Check::degenerate).
+  const std::string& degenerate() const { return degenerate_; }
+  static constexpr double kResolutionUlps = 64;
+
  private:
   const World<T>& w_;
   const Plan& plan_;
@@ -141,6 +147,8 @@ class Evaluator {
   std::vector<Level> levels_;
   std::map<std::string, T> finest_;
   T limit_error_ = T(0);
+  std::string degenerate_;
+  void note_resolution(const Expr& cov, const T& mean, const T& sd);
   int zdir_ = -1;  // direction of the sequence whose step is being evaluated (for the coarse-level noise)
   Val<T> limit(const Expr& e);
   std::vector<const Val<T>*> prev_;       // the neighbour inside the step being evaluated
