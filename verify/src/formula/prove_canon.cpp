@@ -253,10 +253,12 @@ ex Canon::sqrt_rational(const numeric& q) {
   numeric s = 1;
   ex roots = 1;
   std::vector<std::pair<numeric, int>> e = factor_integer(a);
-  for (const auto& [p, k] : factor_integer(b)) {
+  for (const auto& pk : factor_integer(b)) {
+    // (No structured binding here: clang 14, which builds the fuzzers, rejects capturing one in a lambda.)
+    const numeric& p = pk.first;
     auto it = std::find_if(e.begin(), e.end(), [&](const auto& x) { return x.first == p; });
-    if (it == e.end()) e.push_back({p, k});
-    else it->second += k;
+    if (it == e.end()) e.push_back(pk);
+    else it->second += pk.second;
   }
   for (const auto& [p, k] : e) {
     s *= GiNaC::pow(p, numeric(k / 2));
