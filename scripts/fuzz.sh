@@ -21,6 +21,7 @@ CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERIFY_
   -DVERIFY_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz --target fuzz_case_loader fuzz_latex_reader -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The LaTeX seeds: every string of every case file that holds a formula, one per file.
 latex_seeds=build-fuzz/latex-seeds

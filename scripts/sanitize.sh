@@ -10,6 +10,7 @@ targets=(verify)
 for f in verify/tests/test_*.cpp; do t=$(basename "$f" .cpp); targets+=("$t"); done
 cmake --build build-asan -j"$jobs" --target "${targets[@]}"
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd build-asan
 ctest --output-on-failure -j"$jobs" -L 'unit|bad_input|hostile' "$@"
