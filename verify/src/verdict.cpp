@@ -146,26 +146,20 @@ std::vector<Assessment> assess(const std::vector<Check>& checks, const std::vect
     const Check& c = checks[i];
     Assessment& a = out[i];
     const double se = combined_se(c), scale = check_scale(c);
-    if (c.exact && !c.degenerate.empty()) {
+    if (c.exact) {
       a.p_value = p[i];
       a.alpha = level[i];
       a.discrepancy = c.estimate.mean - c.reference;
       a.relative_discrepancy = a.discrepancy / scale;
       a.min_detectable = Check::exact_threshold * scale;
       a.min_detectable_relative = Check::exact_threshold;
-      a.verdict = Verdict::inconclusive;
-      a.reason = numerically_degenerate(c);
-      continue;
-    }
-    if (c.exact) {
+      if (!c.degenerate.empty()) {  // draws that lost their random part: no verdict either way
+        a.verdict = Verdict::inconclusive;
+        a.reason = numerically_degenerate(c);
+        continue;
+      }
       // Decided by exact arithmetic: no sampling error, so no power question; the resolution is the threshold.
       a.z = c.exact_difference > Check::exact_threshold ? std::numeric_limits<double>::infinity() : 0.0;
-      a.p_value = p[i];
-      a.alpha = level[i];
-      a.discrepancy = c.estimate.mean - c.reference;
-      a.relative_discrepancy = a.discrepancy / scale;
-      a.min_detectable = Check::exact_threshold * scale;
-      a.min_detectable_relative = Check::exact_threshold;
       std::ostringstream w;
       if (c.exact_difference > Check::exact_threshold) {
         a.verdict = Verdict::refuted;
