@@ -109,6 +109,15 @@ class Decider {
  public:
   Decider(Symbols& syms, Canon& canon) : syms_(syms), canon_(canon) {}
 
+  // The case's own values of the [define] / [grid] symbols the statement uses, as a substitution and as text.
+  void declared_values(const std::set<ex, ex_is_less>& used, exmap& declared, std::vector<std::string>& text) const {
+    for (const Sym& s : syms_.all())
+      if (s.role == Role::data && s.value && used.count(s.s)) {
+        declared[s.s] = *s.value;
+        text.push_back(s.name + " = " + show_value(*s.value));
+      }
+  }
+
   // lhs[i] = rhs[i] for every component i; names for the report ("lhs", "rhs").
   ProofResult decide(const std::vector<ex>& lhs, const std::vector<ex>& rhs, const std::string& lname, const std::string& rname,
                      const std::map<ex, ex, ex_is_less>& opaque) {
@@ -149,11 +158,7 @@ class Decider {
     // Not an identity in the [define] / [grid] values: maybe at the case's own values.
     exmap declared;
     std::vector<std::string> declared_text;
-    for (const Sym& s : syms_.all())
-      if (s.role == Role::data && s.value && used.count(s.s)) {
-        declared[s.s] = *s.value;
-        declared_text.push_back(s.name + " = " + show_value(*s.value));
-      }
+    declared_values(used, declared, declared_text);
     if (!declared.empty()) {
       bool zero = true;
       for (std::size_t i : nonzero) {
@@ -270,11 +275,7 @@ class Decider {
     }
     exmap declared;
     std::vector<std::string> declared_text;
-    for (const Sym& s : syms_.all())
-      if (s.role == Role::data && s.value && used.count(s.s)) {
-        declared[s.s] = *s.value;
-        declared_text.push_back(s.name + " = " + show_value(*s.value));
-      }
+    declared_values(used, declared, declared_text);
     // A constant (or the difference at a point): its sign exactly, or at 60 digits.
     auto sign_at = [&](const ex& value, bool& exact) -> int {
       exact = true;
