@@ -11,7 +11,24 @@ Registry& Registry::instance() {
 
 void Registry::add(ClaimInfo info) {
   if (find(info.name)) throw std::logic_error("claim registered twice: " + info.name);
+  // The family is the name's prefix: case folders, CTest labels and power tests are keyed by it.
+  const auto dot = info.name.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == info.name.size())
+    throw std::logic_error("claim name '" + info.name + "' is not <family>.<claim>");
+  const std::string family = info.name.substr(0, dot);
+  if (!info.family.empty() && info.family != family)
+    throw std::logic_error("claim '" + info.name + "' registered under family '" + info.family + "'");
+  info.family = family;
   claims_.push_back(std::move(info));
+}
+
+void Registry::check_dependencies() const {
+  // "<family>.<claim>" names a registered claim; a name without a dot is a case id (a formula case under cases/),
+  // which the registry cannot see — the test "depends_on names existing cases" checks those against cases/.
+  for (const auto& c : claims_)
+    for (const auto& d : c.depends_on)
+      if (d.find('.') != std::string::npos && !find(d))
+        throw std::logic_error("claim '" + c.name + "' depends on '" + d + "', which is not registered");
 }
 
 const ClaimInfo* Registry::find(const std::string& name) const {

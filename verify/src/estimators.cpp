@@ -8,7 +8,7 @@
 namespace verify::estimators {
 
 namespace {
-Estimate with_spread(double mean, double var, std::size_t samples, const char* method) {
+Estimate with_spread(double mean, double var, std::size_t samples, EstimateMethod method) {
   Estimate e;
   e.mean = mean;
   e.samples = samples;
@@ -23,7 +23,7 @@ Estimate delta_method(const MonteCarlo::Multi& m, double value, const std::vecto
   double var = 0;
   for (std::size_t i = 0; i < grad.size(); ++i)
     for (std::size_t j = 0; j < grad.size(); ++j) var += grad[i] * grad[j] * m.cov(i, j);
-  return with_spread(value, var, m.samples, "delta method");
+  return with_spread(value, var, m.samples, EstimateMethod::delta_method);
 }
 
 Estimate variance_of(const MonteCarlo::Multi& m, std::size_t ix, std::size_t ix2) {
@@ -49,7 +49,7 @@ Estimate ratio_of_means(const MonteCarlo::Multi& m, std::size_t ia, std::size_t 
   grad[ia] += 1 / b;
   grad[ib] += -a / (b * b);
   Estimate e = delta_method(m, a / b, grad);
-  e.method = "ratio of means, delta method";
+  e.method = EstimateMethod::ratio_of_means;
   return e;
 }
 
@@ -59,7 +59,7 @@ Estimate ratio_of_independent(const Estimate& a, const Estimate& b) {
   e.samples = std::min(a.samples, b.samples);
   e.std_error = std::hypot(a.std_error / b.mean, a.mean * b.std_error / (b.mean * b.mean));
   e.std_dev = e.std_error * std::sqrt(static_cast<double>(e.samples));
-  e.method = "ratio of independent estimates";
+  e.method = EstimateMethod::ratio_of_independent;
   return e;
 }
 
@@ -75,7 +75,7 @@ Estimate control_variate_mean(const MonteCarlo::Multi& m, std::size_t f, const s
   }
   const double ridge = q ? 1e-12 * (1.0 + scc.diagonal().maxCoeff()) : 0.0;
   const Eigen::VectorXd b = (scc + ridge * Eigen::MatrixXd::Identity(q, q)).ldlt().solve(scf);
-  Estimate e = with_spread(m.estimates[f].mean - b.dot(cbar), m.cov(f, f) - scf.dot(b), m.samples, "control variates");
+  Estimate e = with_spread(m.estimates[f].mean - b.dot(cbar), m.cov(f, f) - scf.dot(b), m.samples, EstimateMethod::control_variates);
   e.skewness = m.estimates[f].skewness;  // of the unadjusted integrand, for Estimate::clt_warning
   e.excess_kurtosis = m.estimates[f].excess_kurtosis;
   return e;

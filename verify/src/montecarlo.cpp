@@ -143,7 +143,7 @@ std::vector<std::uint64_t> MonteCarlo::qmc_shifts(std::uint64_t sid) const {
   return s;
 }
 
-Estimate MonteCarlo::finish_blocks(const std::vector<Moments>& partial, const char* method) {
+Estimate MonteCarlo::finish_blocks(const std::vector<Moments>& partial, EstimateMethod method) {
   Moments total;
   std::vector<TracePoint> trace;
   for (std::size_t b = 0; b < partial.size(); ++b) {
@@ -160,7 +160,7 @@ Estimate MonteCarlo::finish_blocks(const std::vector<Moments>& partial, const ch
 }
 
 Estimate MonteCarlo::finish_antithetic(const std::vector<Moments>& partial, const std::vector<Moments>& singles) {
-  Estimate out = finish_blocks(partial, "antithetic");
+  Estimate out = finish_blocks(partial, EstimateMethod::antithetic);
   Moments s;
   for (const auto& m : singles) s.merge(m);
   out.std_dev = std::sqrt(s.variance());
@@ -197,7 +197,7 @@ Estimate MonteCarlo::finish_rqmc(const std::vector<Moments>& partial, std::size_
   const auto [mu, se] = randomisation_summary(means, R);
   out.mean = mu;
   out.std_error = se;
-  out.method = "rqmc";
+  out.method = EstimateMethod::rqmc;
   for (std::size_t c = 2;; c *= 2) {
     const std::size_t cc = std::min(c, R);
     const auto [m, s] = randomisation_summary(means, cc);
@@ -225,7 +225,7 @@ MonteCarlo::Multi MonteCarlo::finish_rqmc_multi(const std::vector<BlockMulti>& p
     mu[i] = m;
     out.estimates[i].mean = m;
     out.estimates[i].std_error = s;
-    out.estimates[i].method = "rqmc";
+    out.estimates[i].method = EstimateMethod::rqmc;
   }
   const double n = static_cast<double>(out.samples);
   for (std::size_t i = 0; i < k; ++i)

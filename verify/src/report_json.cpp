@@ -49,7 +49,7 @@ std::string report_json(const RunResult& r) {
     o["min_detectable"] = num(a.min_detectable);
     o["min_detectable_relative"] = num(a.min_detectable_relative);
     o["samples"] = k.estimate.samples;
-    o["method"] = k.estimate.method;
+    o["method"] = to_string(k.estimate.method);
     o["integrand_std_dev"] = num(k.estimate.std_dev);
     o["skewness"] = num(k.estimate.skewness);
     o["excess_kurtosis"] = num(k.estimate.excess_kurtosis);

@@ -60,15 +60,34 @@ Estimate Estimate::from_moments(const Moments& m) {
   return e;
 }
 
+std::string to_string(EstimateMethod m) {
+  switch (m) {
+    case EstimateMethod::plain: return "plain";
+    case EstimateMethod::antithetic: return "antithetic";
+    case EstimateMethod::rqmc: return "rqmc";
+    case EstimateMethod::exact: return "exact";
+    case EstimateMethod::delta_method: return "delta method";
+    case EstimateMethod::ratio_of_means: return "ratio of means, delta method";
+    case EstimateMethod::ratio_of_independent: return "ratio of independent estimates";
+    case EstimateMethod::control_variates: return "control variates";
+    case EstimateMethod::coupled_control_variate: return "coupled control variate";
+    case EstimateMethod::paired_combination: return "paired linear combination";
+    case EstimateMethod::importance_sampling: return "self-normalised importance sampling (delta method)";
+    case EstimateMethod::quadrature: return "Gauss-Kronrod quadrature (error estimate as SE)";
+    case EstimateMethod::richardson: return "richardson";
+  }
+  return "unknown";
+}
+
 Estimate Estimate::exact(double value) {
   Estimate e;
   e.mean = value;
-  e.method = "exact";
+  e.method = EstimateMethod::exact;
   return e;
 }
 
 std::string Estimate::clt_warning() const {
-  if (samples == 0 || method == "exact") return {};
+  if (samples == 0 || method == EstimateMethod::exact) return {};
   // Edgeworth terms: the normal approximation of the mean's distribution is off by about
   // |skew|/(6 sqrt(n)) and |kurt|/(24 n) in the tails; flag when either exceeds 1%.
   const double n = static_cast<double>(samples);

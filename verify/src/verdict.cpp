@@ -82,7 +82,7 @@ std::string numerically_degenerate(const Check& c) {
   if (!c.degenerate.empty()) return head + c.degenerate;
   if (c.exact) return {};
   const Estimate& e = c.estimate;
-  if (e.method == "exact" || e.samples < 2) return {};  // a deterministic value, not a sample mean
+  if (e.method == EstimateMethod::exact || e.samples < 2) return {};  // a deterministic value, not a sample mean
   std::ostringstream w;
   w.precision(6);
   if (!std::isfinite(e.mean) || !std::isfinite(e.std_error)) {
@@ -99,7 +99,7 @@ std::string numerically_degenerate(const Check& c) {
   }
   // Antithetic SEs are floored at 64 ulps (finish_antithetic), which would hide a collapsed integrand; for the other
   // methods a collapsed spread already shows as a collapsed SE (and hand-built estimates may leave std_dev unset).
-  if (e.method == "antithetic" && e.std_dev <= ulps) {
+  if (e.method == EstimateMethod::antithetic && e.std_dev <= ulps) {
     w << head << "the integrand's spread collapsed (SD " << e.std_dev << " is at most " << kDegenerateUlps
       << " ulps of its mean " << e.mean << ")";
     return w.str();

@@ -59,7 +59,7 @@ TEST_CASE("a Monte Carlo estimate with SE 0 is numerically degenerate, not refut
 TEST_CASE("an SE below a few ulps of the estimate, or a collapsed spread, is degenerate") {
   const double eps = std::numeric_limits<double>::epsilon();
   Check anti = mc_check(1.0, 64 * eps, 2 * eps, 1.0);  // antithetic: SE floored at 64 ulps, spread collapsed
-  anti.estimate.method = "antithetic";
+  anti.estimate.method = EstimateMethod::antithetic;
   const auto a = assess({mc_check(1.0, 4 * eps, 1e-10, 1.0 + 1e-10), anti}, {0.01}, 1e-3);
   CHECK(a[0].verdict == Verdict::inconclusive);
   CHECK(starts_with(a[0].reason, "numerically degenerate: the standard error"));

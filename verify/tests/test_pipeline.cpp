@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <stdexcept>
 
 #include "verify/calibration.hpp"
@@ -213,4 +214,44 @@ TEST_CASE("The checks issue 11 item 6 found to hold by construction are labelled
       CHECK(c.by_construction.count(f) == 1);
     }
   }
+}
+
+TEST_CASE("registry derives the family from the name and checks depends_on") {
+  Registry r;
+  ClaimInfo a;
+  a.name = "fam.first";
+  r.add(a);
+  CHECK(r.find("fam.first")->family == "fam");
+  ClaimInfo bad_name;
+  bad_name.name = "nofamily";
+  CHECK_THROWS_AS(r.add(bad_name), std::logic_error);
+  ClaimInfo wrong_family;
+  wrong_family.name = "fam.second";
+  wrong_family.family = "other";
+  CHECK_THROWS_AS(r.add(wrong_family), std::logic_error);
+  ClaimInfo dep;
+  dep.name = "fam.third";
+  dep.depends_on = {"fam.first"};
+  r.add(dep);
+  CHECK_NOTHROW(r.check_dependencies());
+  ClaimInfo dangling;
+  dangling.name = "fam.fourth";
+  dangling.depends_on = {"fam.missing"};
+  r.add(dangling);
+  CHECK_THROWS_WITH_AS(r.check_dependencies(), doctest::Contains("fam.missing"), std::logic_error);
+}
+
+// depends_on entries without a dot are case ids; the registry cannot see case files, so this test (run from the
+// source tree) checks that each names a case under cases/.
+TEST_CASE("depends_on names existing cases") {
+  register_all_claims();
+  for (const auto& c : Registry::instance().all())
+    for (const auto& d : c.depends_on) {
+      if (d.find('.') != std::string::npos) continue;
+      bool found = false;
+      for (const auto& e : std::filesystem::recursive_directory_iterator("cases"))
+        found = found || e.path().filename() == d + ".toml";
+      CAPTURE(c.name);
+      CHECK_MESSAGE(found, "no case file cases/*/" << d << ".toml");
+    }
 }

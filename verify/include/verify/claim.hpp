@@ -23,9 +23,9 @@ struct ClaimOutput {
 
 struct ClaimInfo {
   std::string name;     // registered name used by case files, e.g. "gaussian_kl.closed_form"
-  std::string family;   // claim family = source file under src/claims, e.g. "gaussian_kl"
+  std::string family;   // derived by Registry::add from the name's prefix, e.g. "gaussian_kl"
   std::string summary;  // one sentence
-  std::vector<std::string> depends_on;  // claims whose truth this check's ground truth relies on
+  std::vector<std::string> depends_on;  // claims ("family.claim") or case ids whose truth this check relies on
   std::vector<std::pair<std::string, std::string>> params;  // accepted [params] keys -> meaning
   bool needs_mixture = false;
   bool needs_schedule = false;
@@ -35,7 +35,11 @@ struct ClaimInfo {
 class Registry {
  public:
   static Registry& instance();
+  // Derives the family from the name ("<family>.<claim>"); a name without a family or a mismatching family is a bug.
   void add(ClaimInfo info);
+  // Every depends_on entry of the form "<family>.<claim>" names a registered claim (run once all are registered);
+  // entries without a dot are case ids of formula cases.
+  void check_dependencies() const;
   const ClaimInfo* find(const std::string& name) const;
   const std::vector<ClaimInfo>& all() const { return claims_; }
 

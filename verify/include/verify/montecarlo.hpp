@@ -60,7 +60,7 @@ class MonteCarlo {
       for (std::size_t i = 0, count = l.count(b); i < count; ++i) m.add(f(rng));
       partial[b] = m;
     });
-    return finish_blocks(partial, "plain");
+    return finish_blocks(partial, EstimateMethod::plain);
   }
 
   // Mean of a vectorised integrand: f(rng, out) fills out.size() (at most kChunk) independent draws at once,
@@ -106,7 +106,7 @@ class MonteCarlo {
       partial[b] = m;
       singles[b] = single;
     });
-    return anti ? finish_antithetic(partial, singles) : finish_blocks(partial, "plain");
+    return anti ? finish_antithetic(partial, singles) : finish_blocks(partial, EstimateMethod::plain);
   }
 
   // Several means from one draw: f(rng, out) writes k values per draw. Returns one Estimate per output
@@ -201,7 +201,7 @@ class MonteCarlo {
     Multi res = total.finish();
     for (std::size_t i = 0; i < k; ++i) {
       res.estimates[i].trace = std::move(traces[i]);
-      res.estimates[i].method = anti ? "antithetic" : "plain";
+      res.estimates[i].method = anti ? EstimateMethod::antithetic : EstimateMethod::plain;
     }
     return res;
   }
@@ -349,7 +349,7 @@ class MonteCarlo {
     BlockMulti total(k);
     for (const auto& p : partial) total.merge(p);
     Multi res = total.finish();
-    for (auto& e : res.estimates) e.method = "antithetic";
+    for (auto& e : res.estimates) e.method = EstimateMethod::antithetic;
     return res;
   }
 
@@ -376,7 +376,7 @@ class MonteCarlo {
   // Random shifts of the R randomisations (R x qmc_dims words), from their own counters.
   std::vector<std::uint64_t> qmc_shifts(std::uint64_t sid) const;
   // Merges block moments in order into an Estimate with a doubling trace.
-  static Estimate finish_blocks(const std::vector<Moments>& partial, const char* method);
+  static Estimate finish_blocks(const std::vector<Moments>& partial, EstimateMethod method);
   // Pair means give the SE; single evaluations give std_dev (the integrand's, as for plain). The SE is
   // floored at 64 ulps of (|mean| + std_dev): an integrand odd in the normals has exactly zero pair
   // variance, and rounding must then not pass for a significant discrepancy.

@@ -22,6 +22,25 @@ struct TracePoint {
   double mean = 0, std_error = 0;
 };
 
+// How an estimate and its standard error were obtained; printed in reports (to_string) and read by verdicts
+// (an exact value has no sampling spread; antithetic pairs can collapse to a zero spread).
+enum class EstimateMethod {
+  plain,                     // sample mean of independent draws
+  antithetic,                // means of antithetic pairs
+  rqmc,                      // randomised quasi-Monte Carlo: spread over independent randomisations
+  exact,                     // a deterministic value (closed form, 50-digit arithmetic); SE 0
+  delta_method,              // a smooth function of several sample means, SE by the delta method
+  ratio_of_means,            // a ratio of two sample means of one run, delta method
+  ratio_of_independent,      // a ratio of two independent estimates
+  control_variates,          // regression on integrands of known mean
+  coupled_control_variate,   // a coupled estimate of a known quantity used as a control
+  paired_combination,        // a linear combination of integrands evaluated on the same draws
+  importance_sampling,       // self-normalised importance sampling, delta method
+  quadrature,                // adaptive quadrature; its error estimate stands in for the SE
+  richardson,                // Richardson extrapolation over halved steps
+};
+std::string to_string(EstimateMethod m);
+
 // A Monte Carlo estimate of one mean.
 struct Estimate {
   double mean = 0;
@@ -30,7 +49,7 @@ struct Estimate {
   std::size_t samples = 0;
   double skewness = 0;
   double excess_kurtosis = 0;
-  std::string method = "plain";  // "plain", "median-of-means", ...
+  EstimateMethod method = EstimateMethod::plain;
   std::vector<TracePoint> trace;  // running estimates at doubling sample counts (engine-filled)
   // Empty when the CLT looks safe; otherwise a sentence why not.
   std::string clt_warning() const;

@@ -38,7 +38,7 @@ inline Estimate delta_method(const MonteCarlo::Multi& m, double value, const std
   e.samples = m.samples;
   e.std_dev = std::sqrt(std::max(var, 0.0));
   e.std_error = m.samples ? e.std_dev / std::sqrt(static_cast<double>(m.samples)) : 0.0;
-  e.method = "delta-method";
+  e.method = EstimateMethod::delta_method;
   return e;
 }
 
@@ -49,7 +49,7 @@ inline Estimate ratio_of_independent(const Estimate& a, const Estimate& b) {
   e.samples = std::min(a.samples, b.samples);
   e.std_error = std::abs(e.mean) * std::hypot(a.std_error / a.mean, b.std_error / b.mean);
   e.std_dev = e.std_error * std::sqrt(static_cast<double>(e.samples));
-  e.method = "ratio of independent estimates";
+  e.method = EstimateMethod::ratio_of_independent;
   return e;
 }
 
@@ -212,7 +212,7 @@ std::vector<Estimate> snis_posterior_mean(const MonteCarlo& mc, const std::strin
     e.std_error = e.std_dev / rn;
     e.skewness = main.estimates[i + 1].skewness;
     e.excess_kurtosis = main.estimates[i + 1].excess_kurtosis;
-    e.method = "self-normalised importance sampling (defensive proposal, control variates), delta-method SE";
+    e.method = EstimateMethod::importance_sampling;
     out.push_back(e);
   }
   return out;
@@ -258,7 +258,7 @@ std::vector<Estimate> weighted_mean_cv(const MonteCarlo& mc, const std::string& 
     const double var = m.cov(i, i) - B.row(ii).dot(Syc.row(ii));
     e.std_dev = std::sqrt(std::max(var, 0.0));
     e.std_error = e.std_dev / std::sqrt(static_cast<double>(m.samples));
-    e.method = "importance sampling (defensive proposal, control variates incl. w - 1)";
+    e.method = EstimateMethod::importance_sampling;
     out.push_back(e);
   }
   return out;

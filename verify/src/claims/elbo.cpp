@@ -392,7 +392,7 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
     // z_t ~ N(0, I) is drawn independently of x_{t-1} and the forward marginal noise e_t is N(0, I)) are regressed
     // out of the integrand (SD 0.050 -> 0.038 nats at T = 1000, 0.265 -> 0.135 at cosine T = 50). Not under rqmc,
     // where the covariance rests on only `randomisations` replicates: fitting 9 coefficients there understates the SE.
-    const bool use_cv = multi.estimates[kTraj].method != "rqmc";
+    const bool use_cv = multi.estimates[kTraj].method != EstimateMethod::rqmc;
     const std::vector<std::size_t> cv_set = m.linear
         ? std::vector<std::size_t>{kCvSquare, kCvEnd, kCvEndLin, kCvPath2, kCvPath1}
         : std::vector<std::size_t>{kCvScore, kCvSquare, kCvEnd, kCvEndLin, kCvPath2, kCvPath1, kCvJac, kCvDriftQ, kCvDriftL};

@@ -51,7 +51,7 @@ inline Estimate combine(const MonteCarlo::Multi& m, const std::vector<std::pair<
   e.samples = m.samples;
   e.std_dev = std::sqrt(std::max(var, 0.0));
   e.std_error = e.samples > 0 ? e.std_dev / std::sqrt(static_cast<double>(e.samples)) : 0.0;
-  e.method = "paired linear combination";
+  e.method = EstimateMethod::paired_combination;
   return e;
 }
 
@@ -75,7 +75,7 @@ inline Estimate regress_out(const MonteCarlo::Multi& m, std::size_t y, const std
   double offset = 0;
   for (std::size_t i = 0; i < known_means.size() && i < cvs.size(); ++i) offset += c[static_cast<Eigen::Index>(i)] * known_means[i];
   Estimate e = combine(m, w, offset);
-  e.method += " with control variates";
+  e.method = EstimateMethod::control_variates;
   return e;
 }
 

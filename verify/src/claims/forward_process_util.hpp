@@ -41,7 +41,7 @@ Estimate delta_estimate(const MonteCarlo::Multi& m, G&& g) {
   e.samples = m.samples;
   e.std_dev = std::sqrt(std::max(0.0, var));
   e.std_error = m.samples > 0 ? e.std_dev / std::sqrt(static_cast<double>(m.samples)) : 0.0;
-  e.method = "delta method";
+  e.method = EstimateMethod::delta_method;
   return e;
 }
 
@@ -72,7 +72,7 @@ inline Estimate control_variate_estimate(const MonteCarlo::Multi& m, std::size_t
   e.samples = m.samples;
   e.std_dev = std::sqrt(std::max(0.0, m.cov(f, f) - scf.dot(b)));
   e.std_error = m.samples > 0 ? e.std_dev / std::sqrt(static_cast<double>(m.samples)) : 0.0;
-  e.method = "control variates";
+  e.method = EstimateMethod::control_variates;
   return e;
 }
 

@@ -168,7 +168,7 @@ std::vector<Check> decoder(const CaseSpec& c, const MonteCarlo&) {
       }
       Estimate truth = Estimate::exact(ll_quad);
       truth.std_error = std::max(err, 8 * kEps * mag);
-      truth.method = "gauss_kronrod (error estimate as SE)";
+      truth.method = EstimateMethod::quadrature;
       const std::string lab = "sigma=" + std::to_string(sg) + ", mean offset=" + std::to_string(off);
       const std::string q = "E_data[log p(x_0|x_1)] in nats (quantised mixture data)";
       out.push_back(equality_check("as_written", lab, q, truth, ll_cdf));

@@ -380,7 +380,7 @@ inline std::vector<Check> level_checks(const MonteCarlo& mc, const std::string& 
     e.std_dev = std::sqrt(std::max(var, 0.0));
     e.std_error = e.std_dev / std::sqrt(nn);
     e.samples = multi.samples;
-    e.method = "coupled control variate";
+    e.method = EstimateMethod::coupled_control_variate;
     return e;
   };
   std::vector<double> coef(L, 0.0);
@@ -441,7 +441,7 @@ inline std::vector<Check> level_checks(const MonteCarlo& mc, const std::string& 
     }
     Estimate s = combo(j, g);
     s.mean = slope;
-    s.method = "delta method";
+    s.method = EstimateMethod::delta_method;
     Check c = equality_check(spec.form, spec.label + ", order of convergence",
                              "log-log slope of |e(h) - e(h/2)| for " + F.item(j).name + " against the step h", s,
                              static_cast<double>(spec.order), 1.0, "convergence order");

@@ -28,7 +28,7 @@ Estimate combo(const MonteCarlo::Multi& m, const std::vector<std::pair<std::size
   e.std_dev = std::sqrt(std::max(var, 0.0));
   e.std_error = e.std_dev / std::sqrt(static_cast<double>(m.samples));
   e.samples = m.samples;
-  e.method = "control variate";
+  e.method = EstimateMethod::control_variates;
   return e;
 }
 
@@ -140,7 +140,7 @@ ClaimOutput score_posterior(const CaseSpec& c, const MonteCarlo& mc) {
         // -R/t^2 with R = E[w a]/E[w]: gradient of the ratio (1/E w, -R/E w), times -1/t^2.
         Estimate e = combo(m, {{in, -1.0 / (ew * t * t)}, {iw, R / (ew * t * t)}});
         e.mean = -R / (t * t);
-        e.method = "self-normalised importance sampling (delta method)";
+        e.method = EstimateMethod::importance_sampling;
         const double scale = std::max(std::abs(s[static_cast<std::size_t>(j)]), 1.0 / t);
         const std::string lab = "t=" + Functionals::fmt(t) + ", " + ps + (d == 2 ? ", component " + std::to_string(j + 1) : "");
         Check ch = equality_check("as_written", lab, "-E[(x - X_0)/t^2 | X_t = x] (SNIS)", e, s[static_cast<std::size_t>(j)],

@@ -235,7 +235,7 @@ class CaseRunner {
         ch.proof_detail = "'\\propto' is not an exact statement: the numeric check alone decides it";
         ch.reference = rs[0].first.mean;
         ch.reference_se = rs[0].first.std_error;
-        if (rs[i].first.method == "exact" && rs[0].first.method == "exact") {
+        if (rs[i].first.method == EstimateMethod::exact && rs[0].first.method == EstimateMethod::exact) {
           ch.exact = true;
           ch.exact_difference = std::abs(rs[i].first.mean - rs[0].first.mean) / std::max({std::abs(rs[0].first.mean), std::abs(rs[i].first.mean), 1e-300});
         }
@@ -767,11 +767,11 @@ class CaseRunner {
     const std::string op = r.op == "approx" ? "=" : r.op;
     const mp50 res = residual(L, R, 0, op, &mag);
     ch.estimate = Estimate::exact(Ld.v[0]);
-    ch.estimate.method = "exact";
+    ch.estimate.method = EstimateMethod::exact;
     ch.reference = Rd.v[0];
     if (Ld.width > 1) {
       ch.estimate = Estimate::exact(std::sqrt(std::inner_product(Ld.v.begin(), Ld.v.end(), Ld.v.begin(), 0.0)));
-      ch.estimate.method = "exact";
+      ch.estimate.method = EstimateMethod::exact;
       ch.reference = std::sqrt(std::inner_product(Rd.v.begin(), Rd.v.end(), Rd.v.begin(), 0.0));
       ch.notes.push_back("vectors compared componentwise; estimate and reference shown as their lengths");
     }
@@ -798,7 +798,7 @@ class CaseRunner {
     // Rounding of the 50-digit evaluation is far below any extrapolation error worth reporting.
     const double se = std::max(static_cast<double>(boost::multiprecision::sqrt(err_l * err_l + err_r * err_r)), 1e-30 * scale);
     ch.estimate = Estimate::exact(l);
-    ch.estimate.method = "richardson";
+    ch.estimate.method = EstimateMethod::richardson;
     ch.estimate.std_error = se;
     ch.estimate.samples = 1;
     ch.reference = rv;
@@ -843,7 +843,7 @@ class CaseRunner {
     e.samples = res.samples;
     e.std_error = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
     e.std_dev = e.std_error * std::sqrt(static_cast<double>(e.samples));
-    e.method = res.estimates.empty() ? "plain" : res.estimates[0].method;
+    e.method = res.estimates.empty() ? EstimateMethod::plain : res.estimates[0].method;
     return e;
   }
 
@@ -925,7 +925,7 @@ class CaseRunner {
     const std::string op = r.op == "approx" ? "=" : r.op;
     const mp50 res = residual(L, R, 0, op, &mag);
     ch.estimate = Estimate::exact(w.lhs);
-    ch.estimate.method = "exact";
+    ch.estimate.method = EstimateMethod::exact;
     ch.estimate.samples = c_.samples;
     ch.reference = w.rhs;
     ch.scale = std::max(rec.max_abs[key], 1e-300);
@@ -995,7 +995,7 @@ class CaseRunner {
                          num(l0.mean) + "; lhs - rhs: " + num(d1.mean) + " vs " + num(d0.mean) + " (same draws)");
     }
     if (exact) {
-      ch.estimate.method = "exact";
+      ch.estimate.method = EstimateMethod::exact;
       ch.exact = true;
       ch.exact_difference = std::abs(ch.estimate.mean - ch.reference) / std::max({ch.scale, std::abs(ch.reference), 1e-300});
       // Double precision: differences below 1e-12 of the scale are rounding.
@@ -1025,7 +1025,7 @@ class CaseRunner {
       }
       if (R == 0) throw InputError(c_.path, fc_.forms[f].where.key, "'\\propto': the right side is 0 at " + g.label);
       Estimate e = Estimate::exact(static_cast<double>(L / R));
-      e.method = "exact";
+      e.method = EstimateMethod::exact;
       return e;
     }
     if (kind != FormKind::expectations)
@@ -1036,7 +1036,7 @@ class CaseRunner {
     } catch (const EvalError& err) {
       eval_fail(f, err, g);
     }
-    e.method = "delta-method";
+    e.method = EstimateMethod::delta_method;
     return e;
   }
 };

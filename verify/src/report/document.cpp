@@ -539,7 +539,7 @@ void DocumentBuilder::case_checks(const ClaimEntry& e, const CaseAccount& acc) {
       const auto& k = c->check;
       if (!k.quantity.empty() && std::find(quantities.begin(), quantities.end(), k.quantity) == quantities.end())
         quantities.push_back(k.quantity);
-      const std::string m = is_exact(k) ? "exact" : k.estimate.method + ", " + std::to_string(k.estimate.samples) + " samples";
+      const std::string m = is_exact(k) ? "exact" : to_string(k.estimate.method) + ", " + std::to_string(k.estimate.samples) + " samples";
       if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
     }
     std::string q, m;

@@ -52,7 +52,7 @@ inline std::string percent(double rel) {
 }
 
 inline bool is_exact(const Check& k) {
-  return k.exact || (k.estimate.std_error == 0 && k.estimate.method == "exact");
+  return k.exact || (k.estimate.std_error == 0 && k.estimate.method == EstimateMethod::exact);
 }
 
 inline std::string estimate_pm(const Check& k) {
