@@ -19,23 +19,19 @@ namespace {
 void register_synthetic() {
   static const bool once = [] {
     register_all_claims();
-    ClaimInfo info;
-    info.name = "synthetic.shifted_mean";
-    info.family = "synthetic";
-    info.summary = "mean of N(delta, 1) equals 0";
-    info.params = {{"delta", "true shift"}};
-    info.run = [](const CaseSpec& c, const MonteCarlo& mc) -> ClaimOutput {
-      const double delta = c.params.number("delta");
-      Check k;
-      k.form = "as_written";
-      k.quantity = "mean";
-      k.estimate = mc.mean("x", c.samples, [&](Rng& r) { return delta + r.normal(); });
-      k.reference = 0.0;
-      k.scale = 1.0;
-      k.scale_name = "integrand standard deviation";
-      return {k};
-    };
-    Registry::instance().add(info);
+    Registry::instance().add({
+        .name = "synthetic.shifted_mean",
+        .summary = "mean of N(delta, 1) equals 0",
+        .params = {{"delta", "true shift"}},
+        .run = [](const CaseSpec& c, const MonteCarlo& mc) -> ClaimOutput {
+          const double delta = c.params.number("delta");
+          return {Check{.form = "as_written",
+                        .quantity = "mean",
+                        .estimate = mc.mean("x", c.samples, [&](Rng& r) { return delta + r.normal(); }),
+                        .reference = 0.0,
+                        .scale = 1.0,
+                        .scale_name = "integrand standard deviation"}};
+        }});
     return true;
   }();
   (void)once;
@@ -99,18 +95,17 @@ TEST_CASE("Kolmogorov survival function: known values") {
 TEST_CASE("A claim's own exception is an internal error naming the case and claim, not bad input") {
   static const bool once = [] {
     register_all_claims();
-    ClaimInfo info;
-    info.name = "synthetic.buggy";
-    info.family = "synthetic";
-    info.summary = "indexes out of range";
-    info.params = {{"which", "exception to throw"}};
-    info.run = [](const CaseSpec& c, const MonteCarlo&) -> ClaimOutput {
-      const auto which = c.params.string("which");
-      if (which == "out_of_range") throw std::out_of_range("vector::_M_range_check: __n (which is 7) >= this->size() (which is 3)");
-      if (which == "invalid_argument") throw std::invalid_argument("stod");
-      c.fail("mixture", "refused on purpose");
-    };
-    Registry::instance().add(info);
+    Registry::instance().add({
+        .name = "synthetic.buggy",
+        .summary = "indexes out of range",
+        .params = {{"which", "exception to throw"}},
+        .run = [](const CaseSpec& c, const MonteCarlo&) -> ClaimOutput {
+          const auto which = c.params.string("which");
+          if (which == "out_of_range")
+            throw std::out_of_range("vector::_M_range_check: __n (which is 7) >= this->size() (which is 3)");
+          if (which == "invalid_argument") throw std::invalid_argument("stod");
+          c.fail("mixture", "refused on purpose");
+        }});
     return true;
   }();
   (void)once;
@@ -218,26 +213,13 @@ TEST_CASE("The checks issue 11 item 6 found to hold by construction are labelled
 
 TEST_CASE("registry derives the family from the name and checks depends_on") {
   Registry r;
-  ClaimInfo a;
-  a.name = "fam.first";
-  r.add(a);
+  r.add({.name = "fam.first"});
   CHECK(r.find("fam.first")->family == "fam");
-  ClaimInfo bad_name;
-  bad_name.name = "nofamily";
-  CHECK_THROWS_AS(r.add(bad_name), std::logic_error);
-  ClaimInfo wrong_family;
-  wrong_family.name = "fam.second";
-  wrong_family.family = "other";
-  CHECK_THROWS_AS(r.add(wrong_family), std::logic_error);
-  ClaimInfo dep;
-  dep.name = "fam.third";
-  dep.depends_on = {"fam.first"};
-  r.add(dep);
+  CHECK_THROWS_AS(r.add({.name = "nofamily"}), std::logic_error);
+  CHECK_THROWS_AS(r.add({.name = "fam.second", .family = "other"}), std::logic_error);
+  r.add({.name = "fam.third", .depends_on = {"fam.first", "a_case_id"}});
   CHECK_NOTHROW(r.check_dependencies());
-  ClaimInfo dangling;
-  dangling.name = "fam.fourth";
-  dangling.depends_on = {"fam.missing"};
-  r.add(dangling);
+  r.add({.name = "fam.fourth", .depends_on = {"fam.missing"}});
   CHECK_THROWS_WITH_AS(r.check_dependencies(), doctest::Contains("fam.missing"), std::logic_error);
 }
 

@@ -155,23 +155,19 @@ namespace {
 void register_methods_claim() {
   static const bool once = [] {
     register_all_claims();
-    ClaimInfo info;
-    info.name = "synthetic.method_integral";
-    info.family = "synthetic";
-    info.summary = "E[exp(0.7 Z1) + 0.3 Z2^2 + U] = exp(0.245) + 0.8";
-    info.params = {{"delta", "true shift"}};
-    info.run = [](const CaseSpec& c, const MonteCarlo& mc) -> ClaimOutput {
-      const double delta = c.params.number("delta");
-      Check k;
-      k.form = "as_written";
-      k.quantity = "mean";
-      k.estimate = mc.mean("x", c.samples, [&](Rng& r) { return delta + integrand(r); });
-      k.reference = kTruth;
-      k.scale = 1.0;
-      k.scale_name = "unit";
-      return {k};
-    };
-    Registry::instance().add(info);
+    Registry::instance().add({
+        .name = "synthetic.method_integral",
+        .summary = "E[exp(0.7 Z1) + 0.3 Z2^2 + U] = exp(0.245) + 0.8",
+        .params = {{"delta", "true shift"}},
+        .run = [](const CaseSpec& c, const MonteCarlo& mc) -> ClaimOutput {
+          const double delta = c.params.number("delta");
+          return {Check{.form = "as_written",
+                        .quantity = "mean",
+                        .estimate = mc.mean("x", c.samples, [&](Rng& r) { return delta + integrand(r); }),
+                        .reference = kTruth,
+                        .scale = 1.0,
+                        .scale_name = "unit"}};
+        }});
     return true;
   }();
   (void)once;

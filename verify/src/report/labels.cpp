@@ -158,37 +158,38 @@ Label parse_label(const std::string& s) {
   return out;
 }
 
-std::string gnuplot_enhanced(const Label& l) {
-  auto esc = [](const std::string& t) {
-    std::string o;
-    for (char ch : t) {
-      if (std::string_view("^_@&~{}\\").find(ch) != std::string_view::npos) o += '\\';
-      o += ch;
-    }
-    return o;
-  };
+namespace {
+// One label in a markup: each run escaped, subscripts and superscripts wrapped in the markup's brackets.
+struct Markup {
+  std::string (*escape)(const std::string&);
+  const char *sub_open, *sub_close, *sup_open, *sup_close;
+};
+
+std::string render(const Label& l, const Markup& m) {
   std::string out;
   for (const auto& r : l) {
-    switch (r.kind) {
-      case LabelRun::Kind::normal: out += esc(r.text); break;
-      case LabelRun::Kind::sub: out += "_{" + esc(r.text) + "}"; break;
-      case LabelRun::Kind::sup: out += "^{" + esc(r.text) + "}"; break;
-    }
+    const std::string t = m.escape(r.text);
+    if (r.kind == LabelRun::Kind::sub) out += m.sub_open + t + m.sub_close;
+    else if (r.kind == LabelRun::Kind::sup) out += m.sup_open + t + m.sup_close;
+    else out += t;
   }
   return out;
 }
 
-std::string label_html(const Label& l) {
-  std::string out;
-  for (const auto& r : l) {
-    switch (r.kind) {
-      case LabelRun::Kind::normal: out += escape_markup(r.text); break;
-      case LabelRun::Kind::sub: out += "<sub>" + escape_markup(r.text) + "</sub>"; break;
-      case LabelRun::Kind::sup: out += "<sup>" + escape_markup(r.text) + "</sup>"; break;
-    }
+std::string gnuplot_escape(const std::string& t) {
+  std::string o;
+  for (char ch : t) {
+    if (std::string_view("^_@&~{}\\").find(ch) != std::string_view::npos) o += '\\';
+    o += ch;
   }
-  return out;
+  return o;
 }
+std::string html_escape(const std::string& t) { return escape_markup(t); }
+}  // namespace
+
+std::string gnuplot_enhanced(const Label& l) { return render(l, {gnuplot_escape, "_{", "}", "^{", "}"}); }
+
+std::string label_html(const Label& l) { return render(l, {html_escape, "<sub>", "</sub>", "<sup>", "</sup>"}); }
 
 std::string label_plain(const Label& l) {
   std::string out;
