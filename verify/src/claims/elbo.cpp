@@ -1,8 +1,8 @@
 // Claim family: the diffusion ELBO and its decomposition into L_T, L_{t-1} and L_0.
 //
 // Notes: 001 "Apply Variational Inference (ELBO)" and "Expand p_theta and q and rearranging terms"; 002 section 4
-// "Variational Lower Bound (ELBO)"; 003 "Step 1" and "Step 2: Decomposing the ELBO"; 004 section 2.1.2 (the
-// telescoping entropy term and the step "since beta is small, p(x^0|x^1) = q(x^1|x^0)").
+// "Variational Lower Bound (ELBO)"; 003 "Step 1" and "Step 2: Decomposing the ELBO". (Note 004 section 2.1.2's
+// telescoping entropy term and its step "since beta is small, p(x^0|x^1) = q(x^1|x^0)" are formula cases now.)
 //
 // Statement. For a reverse model p_theta(x_{0:T}) = p(x_T) prod_t p_theta(x_{t-1}|x_t), p(x_T) = N(0, I), and the
 // forward chain q(x_{1:T}|x_0) = prod_t q(x_t|x_{t-1}),
@@ -40,7 +40,6 @@ namespace verify::claims {
 
 namespace {
 
-using elbo_util::iso_entropy;
 using elbo_util::iso_kl;
 using elbo_util::iso_log_density;
 
@@ -501,103 +500,6 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
   return result;
 }
 
-// Note 004 section 2.1.2: the middle term sum_{t=2}^T E_q log[q(x_{t-1}|x_0)/q(x_t|x_0)], which the note writes
-// as sum_{t=2}^T [H_q(X_{t-1}|X_0) - H_q(X_t|X_0)] and then as H_q(X_T|X_0) - H_q(X_1|X_0).
-ClaimOutput entropy_telescoping(const CaseSpec& c, const MonteCarlo& mc) {
-  const auto& s = c.require_schedule();
-  const int T = s.T();
-  if (T < 2) c.fail(c.schedule_length_key(), "T = " + std::to_string(T) + ": the telescoping sum needs T >= 2");
-  const auto& data = c.require_mixture();
-  const int d = data.dim();
-  const auto points = c.params.points("x0", d);
-  ClaimOutput out;
-  auto H = [&](int t) { return iso_entropy(1.0 - s.alpha_bar(t), d); };
-  for (std::size_t pi = 0; pi < points.size(); ++pi) {
-    const Vec& x0 = points[pi];
-    const std::string label = point_label(x0) + ", T=" + std::to_string(T);
-    // Outputs: the middle term summed term by term along one forward trajectory, -log q(x_1|x_0), -log q(x_T|x_0).
-    const auto multi = mc.means("chain/" + std::to_string(pi), c.samples, 3, [&](Rng& r, std::span<double> o) {
-      Vec x = x0, z(d);
-      double prev_lq = 0, middle = 0;
-      for (int t = 1; t <= T; ++t) {
-        r.normals(z.data(), static_cast<std::size_t>(d));
-        x = std::sqrt(s.alpha(t)) * x + std::sqrt(s.beta(t)) * z;
-        const double lq = iso_log_density(x, std::sqrt(s.alpha_bar(t)) * x0, 1.0 - s.alpha_bar(t));
-        if (t == 1) o[1] = -lq;
-        else middle += prev_lq - lq;
-        prev_lq = lq;
-      }
-      o[0] = middle;
-      o[2] = -prev_lq;
-    });
-    const Estimate& M = multi.estimates[0];
-    const double scale = std::abs(H(T) - H(1));
-    const std::string sname = "|H(X_T|X_0) - H(X_1|X_0)| (nats)";
-    const std::string qty = "sum_{t=2}^T E_q log[q(x_{t-1}|x_0)/q(x_t|x_0)] in nats";
-    double sum_as_written = 0;  // sum_{t=2}^T [H_{t-1} - H_t], term by term
-    for (int t = 2; t <= T; ++t) sum_as_written += H(t - 1) - H(t);
-    out.checks.push_back(equality_check("as_written", label, qty, M, sum_as_written, scale, sname));
-    out.checks.push_back(equality_check("as_written_telescoped", label, qty, M, H(T) - H(1), scale, sname));
-    out.checks.push_back(equality_check("conditional_entropy", label + ", t=1", "H(X_1|X_0) = -E log q(x_1|x_0), nats",
-                                        multi.estimates[1], H(1), scale, sname));
-    out.checks.push_back(equality_check("conditional_entropy", label + ", t=T", "H(X_T|X_0) = -E log q(x_T|x_0), nats",
-                                        multi.estimates[2], H(T), scale, sname));
-    if (c.include_mutants) {
-      out.checks.push_back(equality_check("mutant:telescoped to H_T - H_2 (t for t-1)", label, qty, M, H(T) - H(2), scale, sname));
-      auto H_nohalf = [&](int t) { return 2 * H(t); };
-      out.checks.push_back(equality_check("mutant:dropped 1/2 in the Gaussian entropy", label, qty, M, H_nohalf(T) - H_nohalf(1), scale, sname));
-      auto H_sd = [&](int t) { return iso_entropy(std::sqrt(1.0 - s.alpha_bar(t)), d); };
-      out.checks.push_back(equality_check("mutant:std-dev for variance in the entropy", label, qty, M, H_sd(T) - H_sd(1), scale, sname));
-    }
-  }
-  return out;
-}
-
-// Note 004 section 2.1.2: "since beta is small, p(x^0|x^1) = q(x^1|x^0)" drops the t = 1 term
-// E_q log[p_theta(x_0|x_1) / q(x_1|x_0)] from the bound. Its size, with x_0 ~ data and the model of `model`.
-ClaimOutput first_step(const CaseSpec& c, const MonteCarlo& mc) {
-  const auto& s = c.require_schedule();
-  const auto& data = c.require_mixture();
-  const int d = data.dim();
-  const ReverseModel m = make_model(c);
-  const double margin = c.params.positive("margin");
-  const double sa = std::sqrt(s.alpha(1)), sb = std::sqrt(s.beta(1));
-  auto term = [&](Rng& r, double var_override) {
-    const Vec x0 = data.sample(r);
-    Vec z(d);
-    r.normals(z.data(), static_cast<std::size_t>(d));
-    const Vec x1 = sa * x0 + sb * z;
-    const double lq = -0.5 * d * std::log(2 * std::numbers::pi * s.beta(1)) - 0.5 * z.squaredNorm();
-    return iso_log_density(x0, m.mean(1, x1), var_override > 0 ? var_override : m.var(1)) - lq;
-  };
-  const Estimate e = mc.mean("t1", c.samples, [&](Rng& r) { return term(r, 0); });
-  Check k = equality_check("as_written", "beta_1=" + std::to_string(s.beta(1)),
-                           "E_q[log p_theta(x_0|x_1) - log q(x_1|x_0)], x_0 ~ data, nats", e, 0.0, margin,
-                           "margin (nats)");
-  k.kind = TestKind::equivalence;
-  k.margin = margin;
-  k.notes.push_back("the dropped t = 1 term measures " + std::to_string(e.mean) + " +- " + std::to_string(e.std_error) + " nats");
-  ClaimOutput out{{k}};
-  if (c.include_mutants) {
-    // A model step with the variance off by the factor 1/alpha_1^2... replaced by a visibly wrong variance:
-    // sigma_1 = sqrt(beta_1) used as a variance (std-dev for variance).
-    const Estimate w = mc.mean("t1", c.samples, [&](Rng& r) { return term(r, std::sqrt(s.beta(1))); });
-    Check mk = k;
-    mk.form = "mutant:std-dev for variance in p_theta(x_0|x_1)";
-    mk.estimate = w;
-    out.checks.push_back(mk);
-    const Estimate w2 = mc.mean("t1", c.samples, [&](Rng& r) { return term(r, 4 * s.beta(1)); });
-    mk.form = "mutant:variance 4 beta_1 (sigma doubled)";
-    mk.estimate = w2;
-    out.checks.push_back(mk);
-    const Estimate w3 = mc.mean("t1", c.samples, [&](Rng& r) { return term(r, 0.25 * s.beta(1)); });
-    mk.form = "mutant:variance beta_1/4 (sigma halved)";
-    mk.estimate = w3;
-    out.checks.push_back(mk);
-  }
-  return out;
-}
-
 }  // namespace
 
 void register_elbo(Registry& r) {
@@ -614,13 +516,6 @@ void register_elbo(Registry& r) {
           {"figure_samples", "samples per step for the per-step figure (default 20000)"},
           {"terms_samples", "score model: draws for the independent estimate of L_T + sum L_{t-1} + L_0 (default: samples)"}},
          true, true, decomposition});
-  r.add({"elbo.entropy_telescoping", fam,
-         "Note 004: sum_{t=2}^T E log[q(x_{t-1}|x_0)/q(x_t|x_0)] against the note's entropy sums.",
-         {"forward_process.marginal"}, {x0}, true, true,
-         entropy_telescoping});
-  r.add({"elbo.first_step_approximation", fam,
-         "Note 004: the dropped t = 1 term E log[p_theta(x_0|x_1)/q(x_1|x_0)] is small when beta_1 is small.", {},
-         {model, kappa, shift, {"margin", "equivalence margin in nats"}}, true, true, first_step});
 }
 
 }  // namespace verify::claims

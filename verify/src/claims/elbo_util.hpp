@@ -25,9 +25,6 @@ inline double iso_kl(double g2, double v1, double v2, int d) {
   return 0.5 * (d * (r - 1.0 - std::log(r)) + g2 / v2);
 }
 
-// Entropy of N(., v I) in d dimensions, nats.
-inline double iso_entropy(double v, int d) { return 0.5 * d * std::log(2 * std::numbers::pi * std::numbers::e * v); }
-
 // A paired estimate: e estimates E[A - B] (or E[A + B]) on common random numbers. Returned with its mean moved by
 // `offset` (and optionally negated first) so that it reads as an estimate of one side; the standard error stays
 // that of the paired integrand, which is what the comparison with the other side needs.

@@ -421,8 +421,30 @@ ex Canon::sqrt_of(const ex& c) {
   return out * sqrt_rational(content);
 }
 
+// An upper bound on the number of terms of expand(e) (saturating): GiNaC's normal() and expand() cannot be interrupted
+// by the budget, and a log of 1 - alpha_bar_s over many steps (alpha_bar_s = alpha_bar_1 prod (1 - beta_r)) expands to
+// 2^(s-1) terms, which hung the prover on cases/elbo/elbo_entropy_telescoping_linear50 (T = 50).
+static double expanded_terms_bound(const ex& e) {
+  constexpr double cap = 1e12;
+  if (is_a<GiNaC::add>(e)) {
+    double n = 0;
+    for (std::size_t i = 0; i < e.nops(); ++i) n = std::min(cap, n + expanded_terms_bound(e.op(i)));
+    return n;
+  }
+  if (is_a<GiNaC::mul>(e)) {
+    double n = 1;
+    for (std::size_t i = 0; i < e.nops(); ++i) n = std::min(cap, n * expanded_terms_bound(e.op(i)));
+    return n;
+  }
+  if (is_a<GiNaC::power>(e) && is_a<numeric>(e.op(1)) && ex_to<numeric>(e.op(1)).is_pos_integer())
+    return std::min(cap, std::pow(expanded_terms_bound(e.op(0)), ex_to<numeric>(e.op(1)).to_double()));
+  return 1;
+}
+
 ex Canon::log_of(const ex& c) {
   budget_.check();
+  if (expanded_terms_bound(c) > 1e5)
+    throw std::runtime_error("a logarithm's argument would expand to more than 1e5 terms (a product over many schedule steps)");
   const ex nd = numer_denom(normal(c));
   const ex num = nd.op(0), den = nd.op(1);
   if (num.is_zero()) throw DomainError("logarithm of 0");
