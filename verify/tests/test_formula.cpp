@@ -254,3 +254,15 @@ TEST_CASE("notes' spellings: the square of an expectation, p for the forward pro
   CHECK(key("\\log p(x_{t-1} \\mid x_t, x_0)") == key("\\log q(x_{t-1} \\mid x_t, x_0)"));
   CHECK(key("\\log p(x_{t-1} \\mid x_t)") == key("\\log q(x_{t-1} \\mid x_t)"));
 }
+
+TEST_CASE("a defined law written with its variable inside a KL: p_theta(x) with p_theta = N(m, v)") {
+  Fixture f;
+  Definition d = definition_key(*parse_formula("p_\\theta"));
+  d.kind = Definition::Kind::expression;
+  d.body = parse_formula("\\mathcal N(-0.35, 3.5)");
+  f.ctx.defines[d.key] = d;
+  auto key = [&](const std::string& s) { return canonical(*resolve(*parse_formula(s), f.ctx)); };
+  // Note 000 writes KL(p_data(x) || p_theta(x)): the defined law, not the vocabulary's p_theta(x_{t-1} | x_t).
+  CHECK(key("KL(p_{data}(x) \\parallel p_{\\theta}(x))") == key("D_{KL}(p_{data} \\| \\mathcal N(-0.35, 3.5))"));
+  CHECK(key("D_{KL}(p_\\theta(x) \\| p_{data}(x))") == key("D_{KL}(\\mathcal N(-0.35, 3.5) \\| p_{data})"));
+}

@@ -1,8 +1,8 @@
 // Claim family: the ELBO with a discrete latent variable, on the data mixture itself (z = component index,
-// p(z) = weights, p(x|z) = component density, p(z|x) = responsibilities by Bayes' rule), and note 000's
-// "minimising KL = maximising likelihood".
+// p(z) = weights, p(x|z) = component density, p(z|x) = responsibilities by Bayes' rule). (Note 000's "minimising
+// KL = maximising likelihood" is a formula case now: cases/latent_elbo/latent_note000_kl_likelihood.toml.)
 //
-// Notes: 004 section 1.2 "ELBO" and 1.3 "Connection between VAE and ELBO"; 000 "Brief recap".
+// Notes: 004 section 1.2 "ELBO" and 1.3 "Connection between VAE and ELBO".
 //
 // Ground truth: log p(x) from the mixture density; every expectation over z by sampling z (from q(z|x) or p(z)),
 // every expectation over x by sampling x from the mixture. Each side of an identity is estimated on the same x
@@ -174,100 +174,6 @@ ClaimOutput s12_inequality(const CaseSpec& c, const MonteCarlo& mc) {
   return out;
 }
 
-// Note 000: KL(p_data || p_theta) = int p_data log p_data - int p_data log p_theta, the first term called "the
-// entropy", and "minimising KL = maximising likelihood" over a family N(m, v I).
-ClaimOutput kl_likelihood(const CaseSpec& c, const MonteCarlo& mc) {
-  const auto& mix = c.require_mixture();
-  const int d = mix.dim();
-  const auto means = c.params.points("theta_means", d);
-  const auto vars = c.params.numbers("theta_variances");
-  if (vars.size() != means.size()) c.params.fail("theta_variances", "needs one variance per entry of theta_means");
-  for (double v : vars)
-    if (!(v > 0) || !std::isfinite(v)) c.params.fail("theta_variances", "variances must be positive");
-  const std::size_t n = means.size();
-  ClaimOutput out;
-  // x ~ data: log p_data(x) and log p_theta_i(x) for every theta (common x for all theta: paired).
-  const auto xs = mc.means("x", c.samples, n + 1, [&](Rng& r, std::span<double> o) {
-    const Vec x = mix.sample(r);
-    o[0] = mix.log_density(x);
-    for (std::size_t i = 0; i < n; ++i) o[i + 1] = elbo_util::iso_log_density(x, means[i], vars[i]);
-  });
-  // Ground truth KL_i by importance sampling from p_theta_i: E_{y ~ p_theta}[rho log rho - rho + 1], rho = p_data/p_theta,
-  // with y = m_i + sqrt(v_i) z on common z (one stream), so differences between theta are paired.
-  const auto ys = mc.means("y", c.samples, n, [&](Rng& r, std::span<double> o) {
-    Vec z(d);
-    r.normals(z.data(), static_cast<std::size_t>(d));
-    for (std::size_t i = 0; i < n; ++i) {
-      const Vec y = means[i] + std::sqrt(vars[i]) * z;
-      const double lr = mix.log_density(y) - elbo_util::iso_log_density(y, means[i], vars[i]);
-      // rho log rho - rho + 1: the control variate rho - 1 has mean 0 under p_theta and removes most noise.
-      o[i] = std::exp(lr) * lr - std::exp(lr) + 1.0;
-    }
-  });
-  const double H = -xs.estimates[0].mean;
-  std::vector<double> kl(n), nll(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    kl[i] = ys.estimates[i].mean;
-    nll[i] = -xs.estimates[i + 1].mean;
-  }
-  auto order = [&](const std::vector<double>& v) {
-    std::vector<std::size_t> idx(n);
-    for (std::size_t i = 0; i < n; ++i) idx[i] = i;
-    std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return v[a] < v[b]; });
-    std::string s;
-    for (auto i : idx) s += std::to_string(i) + " ";
-    return s;
-  };
-  const std::string ordering = "theta order by KL: " + order(kl) + "; by -E log p_theta: " + order(nll) +
-                               "; H(p_data) = " + std::to_string(H) + " nats";
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string label = "theta " + std::to_string(i) + ": m=" + std::to_string(means[i][0]).substr(0, 6) +
-                              ", v=" + std::to_string(vars[i]).substr(0, 6);
-    const std::string qty = "KL(p_data || p_theta) in nats (importance sampling from p_theta)";
-    const double scale = std::abs(xs.estimates[0].mean) + nll[i];
-    const std::string sname = "|int p log p| + |int p log p_theta| (size of the two terms, nats)";
-    // The two integrals on the same x: the SE of their difference is the reference's.
-    const Estimate diff = combine(xs, {{0, 1.0}, {i + 1, -1.0}});
-    Check a = equality_check("as_written", label, qty, ys.estimates[i], diff.mean, scale, sname);
-    a.reference_se = diff.std_error;
-    a.notes.push_back(ordering);
-    out.checks.push_back(a);
-    // Reading the first term as the entropy H = -int p log p, as the note names it: KL = H - int p log p_theta.
-    const Estimate named = combine(xs, {{0, -1.0}, {i + 1, -1.0}});
-    Check b = a;
-    b.form = "first_term_is_entropy";
-    b.reference = named.mean;
-    b.reference_se = named.std_error;
-    out.checks.push_back(b);
-    if (i > 0) {
-      // Minimising KL = maximising likelihood: KL_i - KL_0 = NLL_i - NLL_0 (the constant -H cancels).
-      Estimate dkl = combine(ys, {{i, 1.0}, {0, -1.0}});
-      const Estimate dnll = combine(xs, {{1, 1.0}, {i + 1, -1.0}});
-      Check k = equality_check("kl_differences_equal_nll_differences", label + " vs theta 0",
-                               "KL(theta_i) - KL(theta_0) in nats", dkl, dnll.mean, kl[i] + kl[0],
-                               "KL_i + KL_0 (size of the two terms differenced, nats)");
-      k.reference_se = dnll.std_error;
-      out.checks.push_back(k);
-      if (c.include_mutants) {
-        Check m = k;
-        m.form = "mutant:KL difference = -(NLL difference) (sign flipped)";
-        m.reference = -dnll.mean;
-        out.checks.push_back(m);
-        m.form = "mutant:NLL difference halved";
-        m.reference = 0.5 * dnll.mean;
-        out.checks.push_back(m);
-      }
-    }
-    if (c.include_mutants) {
-      Check m = a;
-      m.form = "mutant:p_data log p_theta sign flipped";
-      m.reference = combine(xs, {{0, 1.0}, {i + 1, 1.0}}).mean;
-      out.checks.push_back(m);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 void register_latent_elbo(Registry& r) {
@@ -280,11 +186,6 @@ void register_latent_elbo(Registry& r) {
   r.add({"latent_elbo.s12_inequality", fam,
          "Note 004 section 1.2: E_q log q(z) >= E_q log p(z,x) at given points x.", {},
          {tau, eta, {"x", "points x (array of d-vectors)"}}, true, false, s12_inequality});
-  r.add({"latent_elbo.note000_kl_likelihood", fam,
-         "Note 000: KL(p_data||p_theta) = int p log p - int p log p_theta; minimising KL = maximising likelihood.", {},
-         {{"theta_means", "means of the Gaussian family members (array of d-vectors)"},
-          {"theta_variances", "their isotropic variances"}},
-         true, false, kl_likelihood});
 }
 
 }  // namespace verify::claims

@@ -1713,6 +1713,10 @@ class Resolver {
         if (n->args.size() != 3 || n->seps.size() != 1 || n->seps[0] != ",") fail(*n, "a law is written \\mathcal N(m, v)");
         return {gaussian_law(*n, *n->args[1], *n->args[2]), nullptr};
       }
+      // A [define]d law written with its variable, p_\theta(x) with p_\theta = \mathcal N(m, v): the defined law
+      // wins over the vocabulary's p_theta(x_{t-1} | x_t), as definitions do everywhere else.
+      if (n->args.size() == 2 && n->seps.empty())
+        if (ExprPtr L = defined_law(f)) return {L->dists[0], n->args[1]};
       if (is_density_name(f)) {
         std::vector<NodePtr> args(n->args.begin() + 1, n->args.end());
         return {named_law(*n, f, args, n->seps), args[0]};
