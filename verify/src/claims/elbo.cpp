@@ -352,6 +352,92 @@ std::string point_label(const Vec& x0) {
   return s + ")";
 }
 
+// The ELBO from its definition at one point x_0: the trajectory integrand log p_theta(x_{0:T}) - log q(x_{1:T}|x_0)
+// alone. Its per-trajectory SD is small (the per-step log p_theta - log q terms share the forward noise z_t and
+// largely cancel); pairing it with the decomposition's terms on the same trajectory would ADD their variance, because
+// the KL terms of one trajectory are strongly positively correlated with each other.
+// Score model, plain sampling: the control variates (kCvScore .. kCvDriftL, each of mean exactly 0 because
+// z_t ~ N(0, I) is drawn independently of x_{t-1} and the forward marginal noise e_t is N(0, I)) are regressed
+// out of the integrand (SD 0.050 -> 0.038 nats at T = 1000, 0.265 -> 0.135 at cosine T = 50). Not under rqmc,
+// where the covariance rests on only `randomisations` replicates: fitting 9 coefficients there understates the SE.
+struct ElboAtPoint {
+  MonteCarlo::Multi multi;         // every trajectory output, one joint pass
+  bool use_cv = false;
+  std::vector<std::size_t> cv_set;  // the control variates regressed out
+  Estimate elbo;
+};
+
+ElboAtPoint elbo_at_point(const ReverseModel& m, const NoiseSchedule& s, const Vec& x0, double L_T, const MonteCarlo& mc,
+                          const std::string& stream, std::size_t samples) {
+  const ScoreLin lin = score_lin(m, s, x0);
+  ElboAtPoint e{mc.means(stream, samples, kOuts, [&](Rng& r, std::span<double> o) { trajectory(m, s, x0, L_T, lin, r, o); }),
+                false, {}, {}};
+  e.use_cv = e.multi.estimates[kTraj].method != EstimateMethod::rqmc;
+  e.cv_set = m.linear ? std::vector<std::size_t>{kCvSquare, kCvEnd, kCvEndLin, kCvPath2, kCvPath1}
+                      : std::vector<std::size_t>{kCvScore, kCvSquare, kCvEnd, kCvEndLin, kCvPath2, kCvPath1, kCvJac, kCvDriftQ, kCvDriftL};
+  e.elbo = e.use_cv ? elbo_util::regress_out(e.multi, kTraj, e.cv_set) : e.multi.estimates[kTraj];
+  return e;
+}
+
+// ELBO <= log p_theta(x_0) (linear model: p_theta(x_0) = N(m_0, v_0 I) exactly), and the gap
+// = KL(q(x_{1:T}|x_0) || p_theta(x_{1:T}|x_0)), the model posterior by Bayes' rule along the chain.
+void add_bound_checks(ClaimOutput& result, const ReverseModel& m, const LinearExact& ex, const ElboAtPoint& e, double D,
+                      const std::string& label) {
+  const Estimate& elbo = e.elbo;
+  Check b = equality_check("bound", label, "ELBO(x_0) <= log p_theta(x_0), nats", elbo, ex.log_p, std::abs(ex.log_p),
+                           "|log p_theta(x_0)| (nats)");
+  b.kind = TestKind::at_most;
+  b.notes.push_back("log p_theta(x_0) = " + std::to_string(ex.log_p) + " (p_theta(x_0) = N(" + std::to_string(m.m_marg[0]) +
+                    ", " + std::to_string(m.v_marg[0]) + " I)); gap = " + std::to_string(ex.log_p - elbo.mean) + " +- " +
+                    std::to_string(elbo.std_error) + " nats");
+  result.checks.push_back(std::move(b));
+  // Control variate: dec - D (known mean 0 for the linear model), which removes most trajectory noise.
+  // Plus, under plain sampling, the trajectory control variates (fitted by regression).
+  Estimate gap_cv = elbo_util::combine(e.multi, {{kGap, 1.0}, {kDec, 1.0}}, -D);
+  if (e.use_cv) {
+    auto cvs = e.cv_set;
+    std::vector<double> means(cvs.size(), 0.0);
+    cvs.push_back(kDec);
+    means.push_back(D);
+    gap_cv = elbo_util::regress_out(e.multi, kGap, cvs, means);
+  }
+  Check g = equality_check("gap_is_kl", label,
+                           "E_q[log q(x_{1:T}|x_0) - log p_theta(x_{1:T}|x_0)] in nats (reference: log p_theta(x_0) - ELBO)",
+                           gap_cv, ex.log_p + D, std::abs(ex.log_p), "|log p_theta(x_0)| (nats)");
+  g.notes.push_back("measured gap " + std::to_string(gap_cv.mean) + " +- " + std::to_string(gap_cv.std_error) +
+                    " nats (z = " + std::to_string(gap_cv.mean / gap_cv.std_error) + " above 0)");
+  result.checks.push_back(std::move(g));
+}
+
+// Per-step terms L_{t-1} at one point: x_t drawn from q(x_t|x_0) directly, KL in closed form.
+Figure terms_figure(const ReverseModel& m, const NoiseSchedule& s, const Vec& x0, const std::optional<LinearExact>& ex,
+                    const MonteCarlo& mc, std::size_t fig_samples) {
+  const int T = s.T(), d = static_cast<int>(x0.size());
+  Figure terms{"elbo_terms", "Per-step terms L_{t-1} at " + point_label(x0), "t", "L_{t-1} (nats)", T > 60, true, {}};
+  Series mc_s{"Monte Carlo over x_t ~ q(x_t|x_0)", "errorbars", {}, {}, {}};
+  Series exact_s{"closed form (linear model)", "lines", {}, {}, {}};
+  for (int t : figure_steps(T)) {
+    const double sab = std::sqrt(s.alpha_bar(t)), sd = std::sqrt(1.0 - s.alpha_bar(t));
+    const Estimate e = mc.mean("terms/" + std::to_string(t), fig_samples, [&](Rng& r) {
+      Vec z(d);
+      r.normals(z.data(), static_cast<std::size_t>(d));
+      const Vec xt = sab * x0 + sd * z;
+      const Vec mu_tilde = s.posterior_coef_x0(t) * x0 + s.posterior_coef_xt(t) * xt;
+      return iso_kl((mu_tilde - m.mean(t, xt)).squaredNorm(), s.beta_tilde(t), m.var(t), d);
+    });
+    mc_s.x.push_back(t);
+    mc_s.y.push_back(e.mean);
+    mc_s.err.push_back(e.std_error);
+    if (ex) {
+      exact_s.x.push_back(t);
+      exact_s.y.push_back(ex->L[static_cast<std::size_t>(t)]);
+    }
+  }
+  terms.series.push_back(std::move(mc_s));
+  if (ex) terms.series.push_back(std::move(exact_s));
+  return terms;
+}
+
 ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
   const auto& s = c.require_schedule();
   const int T = s.T();
@@ -377,25 +463,10 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
     const std::string label = point_label(x0) + ", T=" + std::to_string(T);
     const double L_T = Gaussian::isotropic(std::sqrt(s.alpha_bar(T)) * x0, 1.0 - s.alpha_bar(T))
                            .kl_to(Gaussian::isotropic(Vec::Zero(d), 1.0));
-    const std::string stream = "traj/" + std::to_string(pi);
-    // One pass: the means of all outputs and their covariance, from which the paired comparisons follow.
-    const ScoreLin lin = score_lin(m, s, x0);
-    const auto multi = mc.means(stream, c.samples, kOuts, [&](Rng& r, std::span<double> o) { trajectory(m, s, x0, L_T, lin, r, o); });
+    const ElboAtPoint ep = elbo_at_point(m, s, x0, L_T, mc, "traj/" + std::to_string(pi), c.samples);
+    const Estimate& elbo = ep.elbo;
     std::optional<LinearExact> ex;
     if (m.linear) ex = linear_exact(m, s, x0);
-    // The ELBO from its definition: the trajectory integrand log p_theta(x_{0:T}) - log q(x_{1:T}|x_0) alone. Its
-    // per-trajectory SD is small (the per-step log p_theta - log q terms share the forward noise z_t and largely
-    // cancel); pairing it with the decomposition's terms on the same trajectory would ADD their variance, because
-    // the KL terms of one trajectory are strongly positively correlated with each other.
-    // Score model, plain sampling: the control variates (kCvScore .. kCvDriftL, each of mean exactly 0 because
-    // z_t ~ N(0, I) is drawn independently of x_{t-1} and the forward marginal noise e_t is N(0, I)) are regressed
-    // out of the integrand (SD 0.050 -> 0.038 nats at T = 1000, 0.265 -> 0.135 at cosine T = 50). Not under rqmc,
-    // where the covariance rests on only `randomisations` replicates: fitting 9 coefficients there understates the SE.
-    const bool use_cv = multi.estimates[kTraj].method != EstimateMethod::rqmc;
-    const std::vector<std::size_t> cv_set = m.linear
-        ? std::vector<std::size_t>{kCvSquare, kCvEnd, kCvEndLin, kCvPath2, kCvPath1}
-        : std::vector<std::size_t>{kCvScore, kCvSquare, kCvEnd, kCvEndLin, kCvPath2, kCvPath1, kCvJac, kCvDriftQ, kCvDriftL};
-    const Estimate elbo = use_cv ? elbo_util::regress_out(multi, kTraj, cv_set) : multi.estimates[kTraj];
     // D = L_T + sum L_{t-1} + L_0: exact for the linear model; for the score model an independent Monte Carlo
     // estimate (terms_draw, own stream), whose SE enters the test as reference_se.
     std::optional<MonteCarlo::Multi> terms;
@@ -406,7 +477,7 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
     }
     const double D = ex ? ex->total() : terms->estimates[kDec].mean;
     const double D_se = ex ? 0.0 : terms->estimates[kDec].std_error;
-    const auto& E = terms ? terms->estimates : multi.estimates;
+    const auto& E = terms ? terms->estimates : ep.multi.estimates;
     const double scale = std::abs(elbo.mean);
     const std::string sname = "|ELBO| (nats)";
     const std::string qty = "ELBO(x_0) = E_q[log p_theta(x_{0:T}) - log q(x_{1:T}|x_0)] in nats";
@@ -434,32 +505,7 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
       chk("mutant:beta_t for beta_tilde_t as posterior variance",
           elbo, -(D - (E[kDec].mean - E[kL0].mean - L_T) + E[kBetaPost].mean));
     }
-    if (ex) {
-      Check b = equality_check("bound", label, "ELBO(x_0) <= log p_theta(x_0), nats", elbo, ex->log_p,
-                               std::abs(ex->log_p), "|log p_theta(x_0)| (nats)");
-      b.kind = TestKind::at_most;
-      b.notes.push_back("log p_theta(x_0) = " + std::to_string(ex->log_p) + " (p_theta(x_0) = N(" +
-                        std::to_string(m.m_marg[0]) + ", " + std::to_string(m.v_marg[0]) + " I)); gap = " +
-                        std::to_string(ex->log_p - elbo.mean) + " +- " + std::to_string(elbo.std_error) + " nats");
-      result.checks.push_back(std::move(b));
-      // Gap = KL(q(x_{1:T}|x_0) || p_theta(x_{1:T}|x_0)), the model posterior by Bayes' rule along the chain.
-      // Control variate: dec - D (known mean 0 for the linear model), which removes most trajectory noise.
-      // Plus, under plain sampling, the trajectory control variates above (fitted by regression).
-      Estimate gap_cv = elbo_util::combine(multi, {{kGap, 1.0}, {kDec, 1.0}}, -D);
-      if (use_cv) {
-        auto cvs = cv_set;
-        std::vector<double> means(cvs.size(), 0.0);
-        cvs.push_back(kDec);
-        means.push_back(D);
-        gap_cv = elbo_util::regress_out(multi, kGap, cvs, means);
-      }
-      Check g = equality_check("gap_is_kl", label,
-                               "E_q[log q(x_{1:T}|x_0) - log p_theta(x_{1:T}|x_0)] in nats (reference: log p_theta(x_0) - ELBO)",
-                               gap_cv, ex->log_p + D, std::abs(ex->log_p), "|log p_theta(x_0)| (nats)");
-      g.notes.push_back("measured gap " + std::to_string(gap_cv.mean) + " +- " + std::to_string(gap_cv.std_error) +
-                        " nats (z = " + std::to_string(gap_cv.mean / gap_cv.std_error) + " above 0)");
-      result.checks.push_back(std::move(g));
-    }
+    if (ex) add_bound_checks(result, m, *ex, ep, D, label);
     elbo_s.x.push_back(d == 1 ? x0[0] : static_cast<double>(pi));
     elbo_s.y.push_back(elbo.mean);
     elbo_s.err.push_back(elbo.std_error);
@@ -467,32 +513,7 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
       logp_s.x.push_back(elbo_s.x.back());
       logp_s.y.push_back(ex->log_p);
     }
-    if (pi == 0) {
-      // Per-step terms L_{t-1} at the first point: x_t drawn from q(x_t|x_0) directly, KL in closed form.
-      Figure terms{"elbo_terms", "Per-step terms L_{t-1} at " + point_label(x0), "t", "L_{t-1} (nats)", T > 60, true, {}};
-      Series mc_s{"Monte Carlo over x_t ~ q(x_t|x_0)", "errorbars", {}, {}, {}};
-      Series exact_s{"closed form (linear model)", "lines", {}, {}, {}};
-      for (int t : figure_steps(T)) {
-        const double sab = std::sqrt(s.alpha_bar(t)), sd = std::sqrt(1.0 - s.alpha_bar(t));
-        const Estimate e = mc.mean("terms/" + std::to_string(t), fig_samples, [&](Rng& r) {
-          Vec z(d);
-          r.normals(z.data(), static_cast<std::size_t>(d));
-          const Vec xt = sab * x0 + sd * z;
-          const Vec mu_tilde = s.posterior_coef_x0(t) * x0 + s.posterior_coef_xt(t) * xt;
-          return iso_kl((mu_tilde - m.mean(t, xt)).squaredNorm(), s.beta_tilde(t), m.var(t), d);
-        });
-        mc_s.x.push_back(t);
-        mc_s.y.push_back(e.mean);
-        mc_s.err.push_back(e.std_error);
-        if (ex) {
-          exact_s.x.push_back(t);
-          exact_s.y.push_back(ex->L[static_cast<std::size_t>(t)]);
-        }
-      }
-      terms.series.push_back(std::move(mc_s));
-      if (ex) terms.series.push_back(std::move(exact_s));
-      result.figures.push_back(std::move(terms));
-    }
+    if (pi == 0) result.figures.push_back(terms_figure(m, s, x0, ex, mc, fig_samples));
   }
   bound.series.push_back(std::move(elbo_s));
   if (!logp_s.x.empty()) bound.series.push_back(std::move(logp_s));
