@@ -266,3 +266,31 @@ TEST_CASE("a defined law written with its variable inside a KL: p_theta(x) with 
   CHECK(key("KL(p_{data}(x) \\parallel p_{\\theta}(x))") == key("D_{KL}(p_{data} \\| \\mathcal N(-0.35, 3.5))"));
   CHECK(key("D_{KL}(p_\\theta(x) \\| p_{data}(x))") == key("D_{KL}(\\mathcal N(-0.35, 3.5) \\| p_{data})"));
 }
+
+TEST_CASE("Var(f) without conditioning is E[f^2] - E[f]^2 on the same draws") {
+  Fixture f;
+  auto key = [&](const std::string& s) { return canonical(*resolve(*parse_formula(s), f.ctx)); };
+  CHECK(key("\\operatorname{Var}(x_t)") == key("\\mathbb{E}[(x_t)^2] - \\mathbb{E}[x_t]^2"));
+  CHECK(key("\\mathrm{Var}(2 x_0 + \\epsilon)") == key("\\mathbb{E}[(2 x_0 + \\epsilon)^2] - \\mathbb{E}[2 x_0 + \\epsilon]^2"));
+  // In one dimension the note's I on the other side is the number 1.
+  const Relation r = resolve_relation(*parse_formula("\\operatorname{Var}(x_t) = (1-\\bar\\alpha_t) I"), f.ctx);
+  CHECK(r.rhs->type == Type::scalar);
+  auto reason = [&](const std::string& s, const Context& ctx) {
+    try {
+      (void)resolve(*parse_formula(s), ctx);
+    } catch (const LatexError& e) {
+      return std::string(e.reason());
+    }
+    return std::string("no error");
+  };
+  CHECK(reason("\\operatorname{Var}(\\mu)", f.ctx).find("not random") != std::string::npos);
+  Context two = f.ctx;
+  two.dim = 2;
+  two.mixture = nullptr;
+  Definition u = definition_key(*parse_formula("u"));
+  u.kind = Definition::Kind::value;
+  u.values = {1.0, 0.0};
+  u.rows = 2;
+  two.defines[u.key] = u;
+  CHECK(reason("\\operatorname{Var}(u)", two).find("takes a scalar f") != std::string::npos);
+}

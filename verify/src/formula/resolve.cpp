@@ -243,6 +243,7 @@ class Resolver {
         throw LatexError(n.begin, frag(n), "a side of the relation is a distribution, not a value");
     r.lhs = as_scalar(r.lhs);
     r.rhs = as_scalar(r.rhs);
+    scalar_beside_scalar(r.lhs, r.rhs);
     if (r.lhs->type != r.rhs->type || r.lhs->dim != r.rhs->dim)
       throw LatexError(n.begin, frag(n), "the two sides differ in type: " + describe(r.lhs) + " and " + describe(r.rhs));
     if (r.op != "=" && r.op != "approx" && r.op != "propto" && r.lhs->type != Type::scalar)
@@ -318,6 +319,17 @@ class Resolver {
     Expr c = *e;
     c.type = Type::scalar;
     return P(std::move(c));
+  }
+  // In one dimension a 1x1 matrix (the note's I, a posterior variance) added to or compared with a number is a number.
+  void scalar_beside_scalar(ExprPtr& a, ExprPtr& b) const {
+    for (ExprPtr* m : {&a, &b}) {
+      const ExprPtr& other = m == &a ? b : a;
+      if ((*m)->type == Type::matrix && (*m)->dim == 1 && other->type == Type::scalar) {
+        Expr c = **m;
+        c.type = Type::scalar;
+        *m = P(std::move(c));
+      }
+    }
   }
   // A point of the data space: a scalar is a point in 1-D.
   ExprPtr as_point(const ExprPtr& e) const {
@@ -498,6 +510,7 @@ class Resolver {
     if (a->type == Type::index && b->type == Type::index) return make(n.kind == Kind::add ? Op::add : Op::sub, Type::index, 1, {a, b}, n);
     a = as_scalar(a);
     b = as_scalar(b);
+    scalar_beside_scalar(a, b);
     if (a->type != b->type || a->dim != b->dim)
       fail(n, "cannot " + std::string(n.kind == Kind::add ? "add " : "subtract ") + describe(b) + (n.kind == Kind::add ? " to " : " from ") + describe(a));
     if (a->type == Type::vector && (a->text == "row") != (b->text == "row")) fail(n, "cannot add a row vector and a column vector");
@@ -1116,6 +1129,30 @@ class Resolver {
     std::vector<std::string> seps;
   };
 
+  // Var(f) with no conditioning, f a scalar: E[f^2] - E[f]^2, both expectations on the same draws (so its standard
+  // error comes from the delta method like any formula of expectations). A vector's covariance is read one direction
+  // at a time, Var(u^\top X).
+  ExprPtr plain_variance(const Node& n, const NodePtr& f) {
+    auto node = [&](Kind k, std::vector<NodePtr> a, std::string text) {
+      Node m;
+      m.kind = k;
+      m.args = std::move(a);
+      m.text = std::move(text);
+      m.begin = n.begin;
+      m.end = n.end;
+      return std::make_shared<const Node>(std::move(m));
+    };
+    const NodePtr two = node(Kind::number, {}, "2");
+    const NodePtr second = node(Kind::expect, {node(Kind::pow, {node(Kind::group, {f}, "("), two}, "")}, "");
+    const NodePtr mean_sq = node(Kind::pow, {node(Kind::expect, {f}, ""), two}, "");
+    ExprPtr body = as_scalar(value(*f));
+    if (body->type != Type::scalar)
+      fail(n, "\\operatorname{Var}(f) without conditioning takes a scalar f (" + describe(body) +
+                  " given); read a vector's covariance one direction at a time: \\operatorname{Var}(u^\\top X)");
+    if (!body->random) fail(n, "\\operatorname{Var}(f) of a quantity that is not random (it would be 0)");
+    return value(*node(Kind::sub, {second, mean_sq}, ""));
+  }
+
   ExprPtr call(const Node& n) {
     const Node& f = *n.args[0];
     std::vector<NodePtr> args(n.args.begin() + 1, n.args.end());
@@ -1155,6 +1192,7 @@ class Resolver {
     }
     const std::string w = word_of(f);
     const std::string sub_word = f.sub ? word_of(*f.sub) : "";
+    if (f.sym.style == "rm" && f.sym.base == "Var" && !f.sub && args.size() == 1 && n.seps.empty()) return plain_variance(n, args[0]);
     // Var[x_0 | x_t], Var[x_{t-1} | x_t]: the exact posterior covariance (a matrix; a number in one dimension).
     if (f.sym.style == "rm" && (f.sym.base == "Var" || f.sym.base == "Cov") && !f.sub) {
       if (args.size() != 2 || n.seps.size() != 1 || n.seps[0] != "|")
