@@ -294,3 +294,26 @@ TEST_CASE("Var(f) without conditioning is E[f^2] - E[f]^2 on the same draws") {
   two.defines[u.key] = u;
   CHECK(reason("\\operatorname{Var}(u)", two).find("takes a scalar f") != std::string::npos);
 }
+
+TEST_CASE("a sequence without noise is deterministic (an exact recursion), one with z is random") {
+  Fixture f;
+  auto sequence = [&](const std::string& key, const std::string& start, const std::string& step) {
+    Definition d = definition_key(*parse_formula(key));
+    d.kind = Definition::Kind::recurrence;
+    d.from = parse_formula("0");
+    d.start = parse_formula(start);
+    d.body = parse_formula(step);
+    make_generic_if_used(d);
+    f.ctx.defines[d.key] = d;
+  };
+  sequence("v_k", "\\mu", "v_{k-1}(1 - \\beta_k) + \\beta_k");
+  sequence("y_k", "\\mu", "\\sqrt{1-\\beta_k}\\,y_{k-1} + \\sqrt{\\beta_k}\\,z");
+  sequence("w_k", "x_0", "w_{k-1}");
+  CHECK_FALSE(resolve(*parse_formula("v_3"), f.ctx)->random);
+  CHECK(resolve(*parse_formula("y_3"), f.ctx)->random);
+  CHECK(resolve(*parse_formula("w_3"), f.ctx)->random);
+  // The variance recursion of the chain, by hand: v_k = (1 - beta_k) v_{k-1} + beta_k from v_0 = mu.
+  double v = 1.3;
+  for (int k = 1; k <= 3; ++k) v = (1 - f.schedule.beta(k)) * v + f.schedule.beta(k);
+  CHECK(f.value("v_3").first == doctest::Approx(v).epsilon(1e-14));
+}

@@ -31,6 +31,19 @@ namespace {
 
 using E = Expr;
 
+// Does a recurrence's step depend on a random variable other than through its neighbour y_{k+1} (or y_{k-1})?
+bool random_apart_from_neighbour(const Expr& e) {
+  if (e.op == Op::rec_prev) return false;
+  if (e.op == Op::random || e.op == Op::bound || e.op == Op::recurrence) return e.random;
+  if (e.op == Op::expect && e.text == "all") return false;
+  for (const auto& a : e.args)
+    if (a && random_apart_from_neighbour(*a)) return true;
+  for (const auto& d : e.dists)
+    for (const ExprPtr& p : {d->mean, d->cov, d->step, d->given})
+      if (p && random_apart_from_neighbour(*p)) return true;
+  return false;
+}
+
 ExprPtr P(Expr e) {
   for (const auto& a : e.args)
     if (a) {
@@ -46,7 +59,9 @@ ExprPtr P(Expr e) {
   if (e.rec && e.op == Op::recurrence)
     for (const ExprPtr& p : {e.rec->start, e.rec->step})
       if (p) {
-        e.random = e.random || p->random;
+        // The step's neighbour y_{k-1} is only as random as the start: a sequence without noise (an exact variance
+        // recursion) is deterministic and is decided in 50 digits.
+        e.random = e.random || (p == e.rec->step ? random_apart_from_neighbour(*p) : p->random);
         e.mc = e.mc || p->mc;
       }
   // An expectation written \mathbb{E}[...] averages over every random variable of the model: it is a number.
