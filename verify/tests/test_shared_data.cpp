@@ -31,8 +31,9 @@ void write(const fs::path& p, const std::string& text) {
 const char* mixture_a = "[mixture]\nweights = [1.0]\nmeans = [[0.0]]\ncovariances = [[[1.0]]]\n";
 const char* mixture_b = "[mixture]\nweights = [1.0]\nmeans = [[5.0]]\ncovariances = [[[2.0]]]\n";
 const char* case_text =
-    "claim = \"forward_process.data_variance\"\nstatement = \"Var\"\nmixture = \"m.toml\"\nschedule = \"linear_1000.toml\"\n"
-    "[source]\nnote = \"n\"\nsection = \"s\"\n[budget]\nsamples = 1000\nseed = 1\n[params]\nt = [1]\n"
+    "statement = '''\\operatorname{Var}(x_t) = \\bar\\alpha_t \\operatorname{Var}(x_0) + 1 - \\bar\\alpha_t'''\n"
+    "mixture = \"m.toml\"\nschedule = \"linear_1000.toml\"\n"
+    "[source]\nnote = \"n\"\nsection = \"s\"\n[budget]\nsamples = 1000\nseed = 1\n[grid]\nt = [1]\n"
     "[expect]\nas_written = \"holds\"\n";
 struct EnvGuard {
   std::string old;

@@ -191,7 +191,7 @@ void trajectory(const ReverseModel& m, const NoiseSchedule& s, const Vec& x0, do
     cv_square += 0.5 * (1.0 - 1.0 / s.alpha(t)) * (z.squaredNorm() - d);
     if (!m.linear) cv_score += std::sqrt(s.beta(t)) / s.alpha(t) * z.dot(prev_score);
     {
-      // e_t = (x_t - sqrt(ab_t) x_0)/sqrt(1 - ab_t) ~ N(0, I) by forward_process.marginal.
+      // e_t = (x_t - sqrt(ab_t) x_0)/sqrt(1 - ab_t) ~ N(0, I) by the forward marginal (cases fwd_marginal_*).
       const Vec e = (cur - std::sqrt(s.alpha_bar(t)) * x0) / std::sqrt(1.0 - s.alpha_bar(t));
       cv_p2 += s.beta(t) * (e.squaredNorm() - d);
       cv_p1 += s.beta(t) * e.sum();
@@ -287,7 +287,7 @@ std::vector<TermCv> term_cvs(const ReverseModel& m, const NoiseSchedule& s, cons
 }
 
 // The decomposition's terms estimated on their own, independently of the trajectories: for every t, x_t is drawn
-// afresh from q(x_t|x_0) = N(sqrt(ab_t) x_0, (1 - ab_t) I) (forward_process.marginal) and the closed-form KL taken
+// afresh from q(x_t|x_0) = N(sqrt(ab_t) x_0, (1 - ab_t) I) (cases fwd_marginal_*) and the closed-form KL taken
 // there. Drawing the x_t of different t independently removes the strong positive correlation that the KL terms of
 // one trajectory share, so the sum has a far smaller variance than along a trajectory. Outputs (same order as
 // the trajectory outputs): kDec = L_T + sum_{t>=2} KL_t(x_t) - log p_theta(x_0|x_1), kL0, kSwapped, kBetaPost.
@@ -531,7 +531,7 @@ void register_elbo(Registry& r) {
   const std::pair<std::string, std::string> x0{"x0", "data points x_0 (array of d-vectors)"};
   r.add({"elbo.decomposition", fam,
          "ELBO by forward trajectories against -(L_T + sum L_{t-1} + L_0), and ELBO <= log p_theta(x_0) with a KL gap.",
-         {"kl_closed_form_2d", "post_bayes_step", "forward_process.marginal"},
+         {"kl_closed_form_2d", "post_bayes_step", "fwd_marginal_linear50_1d"},
          {model, kappa, shift, x0,
           {"note", "which note's sign convention to check: \"001\" (default), \"002\" or \"003\""},
           {"figure_samples", "samples per step for the per-step figure (default 20000)"},

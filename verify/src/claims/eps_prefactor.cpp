@@ -292,7 +292,7 @@ void register_eps_prefactor(Registry& r) {
   r.add({"eps_prefactor.note003_weight", fam,
          "Note 003 steps 5-6: L_{t-1} is proportional to beta_t^2/(alpha_t(1-alpha_bar_t)) E||eps - eps_theta||^2, "
          "and that factor is the VLB weight across t.",
-         {"forward_process.marginal", "post_regression_linear1000", "kl_closed_form_2d"},
+         {"fwd_marginal_linear50_1d", "post_regression_linear1000", "kl_closed_form_2d"},
          {steps, var, gap, {"ref_step", "step whose R the other steps are compared with (step 6)"}},
          true, true, note003});
   r.add({"eps_prefactor.weight_profile", fam,

@@ -4,7 +4,7 @@
 // 001 "Third Term - Reconstruction term" (the discretised Gaussian decoder over 256 bins on [-1, 1]), 003 step 3.
 //
 // Ground truth: L_T from log-density ratios of samples x_T ~ q(x_T|x_0) (one-shot forward marginal, verified by
-// forward_process.marginal) with x_0 from the mixture, using the control variates x_0.eps and |eps|^2 - d whose means
+// cases/forward_process/fwd_marginal_*) with x_0 from the mixture, using the control variates x_0.eps and |eps|^2 - d whose means
 // are zero by construction. The decoder's bin probabilities by direct Gauss-Kronrod quadrature of the Gaussian
 // density over each bin (Boost.Math), against differences of the exact normal CDF (Boost.Math).
 #include <boost/math/distributions/normal.hpp>
@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "common.hpp"
-#include "forward_process_util.hpp"
+#include "verify/estimators.hpp"
 #include "verify/mixture.hpp"
 
 namespace verify::claims {
@@ -49,7 +49,7 @@ std::vector<Check> prior_kl(const CaseSpec& c, const MonteCarlo& mc) {
     o[1] = cv1;
     o[2] = cv2;
   });
-  const Estimate kl = fwd::control_variate_estimate(m, 0, {1, 2});
+  const Estimate kl = estimators::control_variate_mean(m, 0, {1, 2});
   const Vec mu = mix.mean();
   const double ex2 = mix.covariance().trace() + mu.squaredNorm();  // E||x_0||^2 of the mixture, exact
   // Closed form (case kl_closed_form_2d), averaged over x_0: 1/2 (-d log(1-ab) + ab E||x_0||^2 + d(1-ab) - d).
@@ -214,7 +214,7 @@ void register_prior_decoder(Registry& r) {
   const std::string fam = "prior_decoder";
   r.add({"prior_decoder.prior_kl", fam,
          "L_T = E_{x_0} KL(q(x_T|x_0) || N(0,I)) is negligible for a long schedule (and equals its closed form).",
-         {"forward_process.marginal", "kl_closed_form_2d"},
+         {"fwd_marginal_linear50_1d", "kl_closed_form_2d"},
          {{"margin_per_dim", "what counts as negligible, nats per dimension"}}, true, true, prior_kl});
   r.add({"prior_decoder.decoder", fam,
          "The 256-bin discretised Gaussian decoder sums to 1 and its log-likelihood equals quadrature of the density over each bin.",

@@ -3,7 +3,7 @@
 // Notes: 004 section 9.1 (VE SDE dX = sqrt(2t) dW and its probability-flow ODE dx/dt = -t grad log p_t(x)),
 // section 9.2 (the Euler step of that ODE used for consistency distillation, and the score identity
 // grad log p_t(x) = -E[(x - X_0)/t^2 | X_t = x]). The VE chain of section 8.2 is checked by
-// forward_process.ve_chain and not repeated here.
+// cases/forward_process/fwd_ve_chain_* and not repeated here.
 //
 // Ground truth: the SDE simulated from its definition (Ito sums), the exact convolved-mixture score and
 // quantiles (samplers_util.hpp), and self-normalised importance sampling over X_0 ~ data.
