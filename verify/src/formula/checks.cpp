@@ -455,8 +455,21 @@ class CaseRunner {
         check_linear_inner(*r.lhs, false, false, fc_.forms[f]);
         check_linear_inner(*r.rhs, false, false, fc_.forms[f]);
         if (fp.kind == FormKind::expectations) {
+          // Sides of expectations are estimated as scalars (one integrand per expectation, the outer function at
+          // the means): a vector there would be checked in its first component only.
+          const auto scalar_only = [&](const Expr& e, const char* what) {
+            if (e.type == Type::scalar) return;
+            throw InputError(c_.path, fc_.forms[f].where.key,
+                             locate(fc_.forms[f].where, e.pos) + what + " is " + to_string(e.type) +
+                                 ": expectations are estimated one scalar at a time; compare components, "
+                                 "e.g. \\mathbb{E}[u^\\top x_0] = u^\\top m with u a [define]d direction, or a squared norm");
+          };
+          scalar_only(*r.lhs, "the left side");
+          scalar_only(*r.rhs, "the right side");
           top_expectations(*r.lhs, fp.lhs_nodes);
           top_expectations(*r.rhs, fp.rhs_nodes);
+          for (const Top& e : fp.lhs_nodes) scalar_only(*e.e, "this expectation");
+          for (const Top& e : fp.rhs_nodes) scalar_only(*e.e, "this expectation");
           for (const Top& e : fp.lhs_nodes) fp.lhs_means.push_back(add_integrand(m, e));
           for (const Top& e : fp.rhs_nodes) fp.rhs_means.push_back(add_integrand(m, e));
         } else if (fp.kind == FormKind::per_draw_noisy) {
