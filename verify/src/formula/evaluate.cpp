@@ -3,6 +3,7 @@
 #include "evaluate.hpp"
 
 #include <boost/math/quadrature/sinh_sinh.hpp>
+#include <boost/math/special_functions/erf.hpp>
 #include <boost/math/quadrature/tanh_sinh.hpp>
 #include <cmath>
 #include <sstream>
@@ -1023,6 +1024,10 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
     case Op::max_op:
     case Op::min_op:
       return map2(eval(*e.args[0]), eval(*e.args[1]), [&](const T& a, const T& b) { return (e.op == Op::max_op) == (a > b) ? a : b; });
+    case Op::norm_cdf:
+      // Phi(x) = erfc(-x / sqrt 2) / 2: full relative precision in the lower tail (Phi(-30) = 4.9e-198), and
+      // Phi(+-inf) = 1, 0. Boost.Math, in double and in 50 digits.
+      return map1(eval(*e.args[0]), [](const T& x) { return boost::math::erfc(-x / sqrt(T(2))) / T(2); });
     case Op::log_density: return log_density(*e.dists[0], eval(*e.args[0]));
     case Op::score: return score(*e.dists[0], eval(*e.args[0]));
     case Op::post_mean: {

@@ -38,6 +38,7 @@ const char* op_name(Op op) {
     case Op::transpose: return "T";
     case Op::max_op: return "max";
     case Op::min_op: return "min";
+    case Op::norm_cdf: return "Phi";
     case Op::log_density: return "logp";
     case Op::score: return "score";
     case Op::post_mean: return "E|";

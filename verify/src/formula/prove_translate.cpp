@@ -710,6 +710,7 @@ AVal Translator::value(const Expr& e) {
     }
     case Op::max_op:
     case Op::min_op: throw NotAlgebraic("max / min");
+    case Op::norm_cdf: throw NotAlgebraic("the normal CDF \\Phi");
     case Op::log_density: {
       const Dist& dist = *e.dists[0];
       if (auto g = exact_law(dist)) return scalar(log_gauss(*g, value(*e.args[0])));

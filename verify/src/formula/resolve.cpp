@@ -1208,6 +1208,16 @@ class Resolver {
     const std::string w = word_of(f);
     const std::string sub_word = f.sub ? word_of(*f.sub) : "";
     if (f.sym.style == "rm" && f.sym.base == "Var" && !f.sub && args.size() == 1 && n.seps.empty()) return plain_variance(n, args[0]);
+    // \Phi(z): the standard normal CDF (unless the case defines \Phi).
+    if (core_name(f) == "Phi" && !f.sub) {
+      if (args.size() != 1 || !n.seps.empty()) fail(n, "\\Phi (the standard normal CDF) takes one argument");
+      ExprPtr a = value(*args[0]);
+      check_numeric(*args[0], a);
+      a = as_scalar(a);
+      if (a->type != Type::scalar) fail(n, "\\Phi of " + describe(a) + " (the standard normal CDF needs a scalar)");
+      ExprPtr v = make(Op::norm_cdf, Type::scalar, 1, {a}, n);
+      return f.sup ? power(f, v, *f.sup) : v;
+    }
     // Var[x_0 | x_t], Var[x_{t-1} | x_t]: the exact posterior covariance (a matrix; a number in one dimension).
     if (f.sym.style == "rm" && (f.sym.base == "Var" || f.sym.base == "Cov") && !f.sub) {
       if (args.size() != 2 || n.seps.size() != 1 || n.seps[0] != "|")

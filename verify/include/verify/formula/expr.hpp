@@ -31,6 +31,7 @@ enum class Op {
   identity,    // I (d x d)
   // arithmetic (index, scalar, vector and matrix operands as their types allow)
   add, sub, neg, mul, div, pow, log, exp, sqrt, abs, norm, dot, det, trace, inverse, transpose, max_op, min_op,
+  norm_cdf,     // \Phi(args[0]): the standard normal CDF
   // the exact oracle and named distributions
   log_density,  // log of dists[0]'s density at args[0]
   score,        // gradient of log dists[0] with respect to its variable, at args[0]
