@@ -339,3 +339,16 @@ TEST_CASE("\\Phi: the standard normal CDF in double and in 50 digits, unless the
   f.ctx.defines[d.key] = d;
   CHECK(f.value("\\Phi(0.25)").first == 0.5);
 }
+
+TEST_CASE("\\operatorname{median} over an index range: the middle value, or the mean of the two middle ones") {
+  Fixture f;
+  // The values are sorted: an odd count gives the middle one, an even count the mean of the two middle ones.
+  CHECK(f.value("\\operatorname{median}_{s=1}^{3} (s-2)^2").first == 1.0);    // {1, 0, 1}
+  CHECK(f.value("\\operatorname{median}_{s=1}^{4} s^2").first == 6.5);        // {1, 4, 9, 16}: (4 + 9) / 2
+  CHECK(f.value("\\operatorname{median}_{s=1}^{4} s^2").second == mp50("6.5"));
+  CHECK(f.value("\\operatorname{median}_{s=1}^{5} \\frac{1}{s}").first == doctest::Approx(1.0 / 3));
+  // Robust to one extreme value, unlike the mean.
+  CHECK(f.value("\\operatorname{median}_{s=1}^{3} 10^{s^2}").first == 1e4);
+  CHECK(printed("\\operatorname{median}_{s=1}^{T} \\beta_s") == "\\operatorname{median}_{s=1}^{T} \\beta_s");
+  CHECK_THROWS_AS(f.value("\\operatorname{median} \\beta_s"), LatexError);
+}

@@ -2,9 +2,10 @@
 // the tree is paid once per block of up to 256 draws.
 #include "evaluate.hpp"
 
+#include <algorithm>
 #include <boost/math/quadrature/sinh_sinh.hpp>
-#include <boost/math/special_functions/erf.hpp>
 #include <boost/math/quadrature/tanh_sinh.hpp>
+#include <boost/math/special_functions/erf.hpp>
 #include <cmath>
 #include <sstream>
 #include <type_traits>
@@ -1088,6 +1089,20 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
       }
       indices_.erase(e.id);
       return acc;
+    }
+    case Op::median: {
+      const long lo = index(*e.args[0]), hi = index(*e.args[1]);
+      if (hi < lo) fail(e, "a median over an empty range (" + std::to_string(lo) + " to " + std::to_string(hi) + ")");
+      if (hi - lo > 10'000'000) fail(e, "a median over more than 10^7 terms");
+      std::vector<T> v;
+      for (long s = lo; s <= hi; ++s) {
+        indices_[e.id] = s;
+        v.push_back(eval(*e.args[2]).v[0]);
+      }
+      indices_.erase(e.id);
+      std::sort(v.begin(), v.end());
+      const std::size_t n = v.size();
+      return scalar_val(n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / T(2));
     }
     case Op::expect: {
       // Inside a draw, an expectation is estimated by its integrand at one sample of its bound variables (the

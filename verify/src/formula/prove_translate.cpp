@@ -773,6 +773,7 @@ AVal Translator::value(const Expr& e) {
     }
     case Op::sum:
     case Op::prod: return big_op(e);
+    case Op::median: throw NotAlgebraic("a median (an order statistic)");
     case Op::expect: return expect(e);
     case Op::integral: return integral(e);
     case Op::derivative: return derivative(e);

@@ -502,7 +502,8 @@ class Resolver {
       }
       case Kind::call: return call(n);
       case Kind::sum:
-      case Kind::prod: return big_op(n);
+      case Kind::prod:
+      case Kind::median: return big_op(n);
       case Kind::limit: return limit(n);
       case Kind::expect: return expectation(n);
       case Kind::integral: return integral(n);
@@ -2019,7 +2020,8 @@ class Resolver {
 
   ExprPtr big_op(const Node& n) {
     if (!n.sub || n.sub->kind != Kind::assign || !n.sup)
-      fail(n, std::string("a ") + (n.kind == Kind::sum ? "sum" : "product") + " needs its range: \\sum_{s=1}^{t}");
+      fail(n, n.kind == Kind::median ? std::string("a median needs its range: \\operatorname{median}_{s=1}^{t}")
+                                     : std::string("a ") + (n.kind == Kind::sum ? "sum" : "product") + " needs its range: \\sum_{s=1}^{t}");
     const Node& var = *n.sub->args[0];
     if (var.kind != Kind::symbol || var.sub || var.sup || !var.sym.accents.empty()) fail(var, "the summation index must be a plain letter");
     ExprPtr lo = index(*n.sub->args[1]), hi = index(*n.sup);
@@ -2030,8 +2032,10 @@ class Resolver {
     check_numeric(*n.args[0], body);
     body = as_scalar(body);
     if (n.kind == Kind::prod && body->type != Type::scalar) fail(n, "a product of non-scalars");
+    if (n.kind == Kind::median && (body->type != Type::scalar || body->random || body->mc))
+      fail(n, "a median is taken of numbers that do not depend on the draw (an index range of a deterministic scalar)");
     Expr e;
-    e.op = n.kind == Kind::sum ? Op::sum : Op::prod;
+    e.op = n.kind == Kind::sum ? Op::sum : n.kind == Kind::prod ? Op::prod : Op::median;
     e.type = body->type;
     e.dim = body->dim;
     e.id = id;

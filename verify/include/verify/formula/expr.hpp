@@ -39,6 +39,7 @@ enum class Op {
   post_cov,     // Cov[text | x_step = at] exactly (a matrix): text "x0" | "xprev" (x_{step-1}); args as post_mean
   // aggregation
   sum, prod,    // over the bound index `id` from args[0] to args[1] of args[2]
+  median,       // the median of args[2] over that range (the mean of the two middle values for an even count)
   expect,       // E over the bound variables (ids in `bound_ids`, laws in `dists`) of args[0]
   integral,     // \int over the scalar bound variable `id` of args[0], from args[1] to args[2] (numbers or +-inf)
   const_term,   // "+ const": an unknown constant
