@@ -317,3 +317,38 @@ TEST_CASE("a sequence without noise is deterministic (an exact recursion), one w
   for (int k = 1; k <= 3; ++k) v = (1 - f.schedule.beta(k)) * v + f.schedule.beta(k);
   CHECK(f.value("v_3").first == doctest::Approx(v).epsilon(1e-14));
 }
+
+TEST_CASE("\\Phi: the standard normal CDF in double and in 50 digits, unless the case defines \\Phi") {
+  Fixture f;
+  // Phi(0) = 1/2 exactly; Phi(1.5) = 0.933192798731141934 (tables); Phi(-x) = 1 - Phi(x); the lower tail keeps its
+  // relative precision (Phi(-30) = 4.906713927148187e-198).
+  CHECK(f.value("\\Phi(0)").first == 0.5);
+  CHECK(f.value("\\Phi(0)").second == mp50("0.5"));
+  CHECK(f.value("\\Phi(1.5)").first == doctest::Approx(0.933192798731141934).epsilon(1e-15));
+  CHECK(boost::multiprecision::abs(f.value("\\Phi(1.5) + \\Phi(-1.5) - 1").second) < mp50("1e-48"));
+  CHECK(f.value("\\Phi(-30)").first == doctest::Approx(4.906713927148187e-198).epsilon(1e-13));
+  // A bin probability is the integral of the density over it.
+  const auto [bin, bin50] = f.value("\\Phi\\left(\\frac{0.2 - \\mu}{\\sigma}\\right) - \\Phi\\left(\\frac{-0.1 - \\mu}{\\sigma}\\right) - "
+                                    "\\int_{-0.1}^{0.2} \\mathcal N(x; \\mu, \\sigma^2)\\,dx");
+  CHECK(std::abs(bin) < 1e-15);
+  CHECK(boost::multiprecision::abs(bin50) < mp50("1e-38"));
+  // A defined \Phi wins over the vocabulary's.
+  Definition d = definition_key(*parse_formula("\\Phi(x)"));
+  d.kind = Definition::Kind::function;
+  d.body = parse_formula("2x");
+  f.ctx.defines[d.key] = d;
+  CHECK(f.value("\\Phi(0.25)").first == 0.5);
+}
+
+TEST_CASE("\\operatorname{median} over an index range: the middle value, or the mean of the two middle ones") {
+  Fixture f;
+  // The values are sorted: an odd count gives the middle one, an even count the mean of the two middle ones.
+  CHECK(f.value("\\operatorname{median}_{s=1}^{3} (s-2)^2").first == 1.0);    // {1, 0, 1}
+  CHECK(f.value("\\operatorname{median}_{s=1}^{4} s^2").first == 6.5);        // {1, 4, 9, 16}: (4 + 9) / 2
+  CHECK(f.value("\\operatorname{median}_{s=1}^{4} s^2").second == mp50("6.5"));
+  CHECK(f.value("\\operatorname{median}_{s=1}^{5} \\frac{1}{s}").first == doctest::Approx(1.0 / 3));
+  // Robust to one extreme value, unlike the mean.
+  CHECK(f.value("\\operatorname{median}_{s=1}^{3} 10^{s^2}").first == 1e4);
+  CHECK(printed("\\operatorname{median}_{s=1}^{T} \\beta_s") == "\\operatorname{median}_{s=1}^{T} \\beta_s");
+  CHECK_THROWS_AS(f.value("\\operatorname{median} \\beta_s"), LatexError);
+}

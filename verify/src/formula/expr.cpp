@@ -38,12 +38,14 @@ const char* op_name(Op op) {
     case Op::transpose: return "T";
     case Op::max_op: return "max";
     case Op::min_op: return "min";
+    case Op::norm_cdf: return "Phi";
     case Op::log_density: return "logp";
     case Op::score: return "score";
     case Op::post_mean: return "E|";
     case Op::post_cov: return "Cov|";
     case Op::sum: return "sum";
     case Op::prod: return "prod";
+    case Op::median: return "median";
     case Op::expect: return "E";
     case Op::integral: return "int";
     case Op::const_term: return "const";
@@ -73,7 +75,7 @@ struct Printer {
       for (double v : e.data) os << ' ' << v;
     if (e.op == Op::derivative) os << " n=" << e.value;
     if (e.op == Op::limit) os << " L=" << e.value << " p=" << e.data[0] << " from=" << e.data[1] << (e.data[2] > 0 ? " up" : " down");
-    if (e.op == Op::bound || e.op == Op::integral || e.op == Op::derivative || e.op == Op::sum || e.op == Op::prod || (e.op == Op::index_var && e.id >= 0))
+    if (e.op == Op::bound || e.op == Op::integral || e.op == Op::derivative || e.op == Op::sum || e.op == Op::prod || e.op == Op::median || (e.op == Op::index_var && e.id >= 0))
       os << " #" << rename(e.id);
     for (int id : e.bound_ids) os << " #" << rename(id);
     if (e.rec) {

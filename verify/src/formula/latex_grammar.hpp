@@ -183,6 +183,9 @@ struct sum_op : seq<sum_cmd, big_op_scripts, must<term>> {};
 struct lim_cmd : tk<VF_KW("lim")> {};
 struct lim_op : seq<lim_cmd, big_op_scripts, must<term>> {};
 struct prod_op : seq<prod_cmd, big_op_scripts, must<term>> {};
+// \operatorname{median}_{s=a}^{b} f: the median of f over an index range.
+struct median_cmd : tk<seq<one<'\\'>, TAO_PEGTL_STRING("operatorname"), cmd_end, ws, one<'{'>, ws, TAO_PEGTL_STRING("median"), ws, one<'}'>>> {};
+struct median_op : seq<median_cmd, big_op_scripts, must<term>> {};
 
 struct int_cmd : tk<VF_KW("int")> {};
 struct integral : seq<int_cmd, big_op_scripts, sor<seq<lead_differential, term>, seq<must<expr>, must<differential>>>> {};
@@ -199,7 +202,7 @@ struct expect_op : seq<expect_cmd, big_op_scripts, must<sor<seq<expect_brack, op
 struct nabla_cmd : tk<VF_KW("nabla")> {};
 struct nabla_op : seq<nabla_cmd, opt<sub_script>, must<factor>> {};
 
-struct factor : sor<func_op, sum_op, prod_op, lim_op, integral, expect_op, nabla_op, postfix_atom> {};
+struct factor : sor<func_op, sum_op, prod_op, median_op, lim_op, integral, expect_op, nabla_op, postfix_atom> {};
 struct chain : seq<factor, star<not_at<differential>, factor>> {};
 
 struct mul_op : tk<sor<VF_KW("cdot"), VF_KW("times"), VF_KW("div"), one<'/'>, one<'*'>>> {};

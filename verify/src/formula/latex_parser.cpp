@@ -33,7 +33,7 @@ using selector =
                      g::brack_group, g::set_group, g::brace_group, g::norm, g::abs_val, g::wrapper, g::colored,
                      g::postfix_atom, g::sub_script, g::sup_script, g::prime_mark, g::top_mark, g::sub_list,
                      g::sub_item, g::sim_op, g::range_op, g::assign_op, g::to_op, g::lim_op, g::func_name, g::func_op, g::sum_op,
-                     g::prod_op, g::integral, g::differential, g::lead_differential, g::diff_var, g::expect_op,
+                     g::prod_op, g::median_op, g::integral, g::differential, g::lead_differential, g::diff_var, g::expect_op,
                      g::expect_power, g::expect_body, g::expect_brack, g::cond_list, g::nabla_op, g::chain, g::term, g::mul_op,
                      g::sign, g::signed_chain, g::expr, g::add_op, g::rel_op, g::relation, g::frac_arg,
                      g::script_single, g::script_group, g::number_tok, g::closed_factor>>;
@@ -225,8 +225,11 @@ class Builder {
       }
       return P(std::move(f));
     }
-    if (n.is_type<g::sum_op>() || n.is_type<g::prod_op>() || n.is_type<g::lim_op>()) {
-      Node s = base(n, n.is_type<g::sum_op>() ? Kind::sum : n.is_type<g::prod_op>() ? Kind::prod : Kind::limit);
+    if (n.is_type<g::sum_op>() || n.is_type<g::prod_op>() || n.is_type<g::lim_op>() || n.is_type<g::median_op>()) {
+      Node s = base(n, n.is_type<g::sum_op>()      ? Kind::sum
+                       : n.is_type<g::prod_op>()   ? Kind::prod
+                       : n.is_type<g::median_op>() ? Kind::median
+                                                   : Kind::limit);
       for (const auto& c : n.children) {
         if (c->is_type<g::sub_script>()) s.sub = script(*c);
         else if (c->is_type<g::sup_script>()) s.sup = script(*c);

@@ -710,6 +710,7 @@ AVal Translator::value(const Expr& e) {
     }
     case Op::max_op:
     case Op::min_op: throw NotAlgebraic("max / min");
+    case Op::norm_cdf: throw NotAlgebraic("the normal CDF \\Phi");
     case Op::log_density: {
       const Dist& dist = *e.dists[0];
       if (auto g = exact_law(dist)) return scalar(log_gauss(*g, value(*e.args[0])));
@@ -772,6 +773,7 @@ AVal Translator::value(const Expr& e) {
     }
     case Op::sum:
     case Op::prod: return big_op(e);
+    case Op::median: throw NotAlgebraic("a median (an order statistic)");
     case Op::expect: return expect(e);
     case Op::integral: return integral(e);
     case Op::derivative: return derivative(e);

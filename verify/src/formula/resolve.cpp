@@ -502,7 +502,8 @@ class Resolver {
       }
       case Kind::call: return call(n);
       case Kind::sum:
-      case Kind::prod: return big_op(n);
+      case Kind::prod:
+      case Kind::median: return big_op(n);
       case Kind::limit: return limit(n);
       case Kind::expect: return expectation(n);
       case Kind::integral: return integral(n);
@@ -1208,6 +1209,16 @@ class Resolver {
     const std::string w = word_of(f);
     const std::string sub_word = f.sub ? word_of(*f.sub) : "";
     if (f.sym.style == "rm" && f.sym.base == "Var" && !f.sub && args.size() == 1 && n.seps.empty()) return plain_variance(n, args[0]);
+    // \Phi(z): the standard normal CDF (unless the case defines \Phi).
+    if (core_name(f) == "Phi" && !f.sub) {
+      if (args.size() != 1 || !n.seps.empty()) fail(n, "\\Phi (the standard normal CDF) takes one argument");
+      ExprPtr a = value(*args[0]);
+      check_numeric(*args[0], a);
+      a = as_scalar(a);
+      if (a->type != Type::scalar) fail(n, "\\Phi of " + describe(a) + " (the standard normal CDF needs a scalar)");
+      ExprPtr v = make(Op::norm_cdf, Type::scalar, 1, {a}, n);
+      return f.sup ? power(f, v, *f.sup) : v;
+    }
     // Var[x_0 | x_t], Var[x_{t-1} | x_t]: the exact posterior covariance (a matrix; a number in one dimension).
     if (f.sym.style == "rm" && (f.sym.base == "Var" || f.sym.base == "Cov") && !f.sub) {
       if (args.size() != 2 || n.seps.size() != 1 || n.seps[0] != "|")
@@ -2009,7 +2020,8 @@ class Resolver {
 
   ExprPtr big_op(const Node& n) {
     if (!n.sub || n.sub->kind != Kind::assign || !n.sup)
-      fail(n, std::string("a ") + (n.kind == Kind::sum ? "sum" : "product") + " needs its range: \\sum_{s=1}^{t}");
+      fail(n, n.kind == Kind::median ? std::string("a median needs its range: \\operatorname{median}_{s=1}^{t}")
+                                     : std::string("a ") + (n.kind == Kind::sum ? "sum" : "product") + " needs its range: \\sum_{s=1}^{t}");
     const Node& var = *n.sub->args[0];
     if (var.kind != Kind::symbol || var.sub || var.sup || !var.sym.accents.empty()) fail(var, "the summation index must be a plain letter");
     ExprPtr lo = index(*n.sub->args[1]), hi = index(*n.sup);
@@ -2020,8 +2032,10 @@ class Resolver {
     check_numeric(*n.args[0], body);
     body = as_scalar(body);
     if (n.kind == Kind::prod && body->type != Type::scalar) fail(n, "a product of non-scalars");
+    if (n.kind == Kind::median && (body->type != Type::scalar || body->random || body->mc))
+      fail(n, "a median is taken of numbers that do not depend on the draw (an index range of a deterministic scalar)");
     Expr e;
-    e.op = n.kind == Kind::sum ? Op::sum : Op::prod;
+    e.op = n.kind == Kind::sum ? Op::sum : n.kind == Kind::prod ? Op::prod : Op::median;
     e.type = body->type;
     e.dim = body->dim;
     e.id = id;

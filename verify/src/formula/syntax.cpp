@@ -49,6 +49,7 @@ int prec(const Node& n) {
     case Kind::neg: return 3;
     case Kind::sum:
     case Kind::prod:
+    case Kind::median:
     case Kind::limit:
     case Kind::integral:
     case Kind::expect:
@@ -155,8 +156,9 @@ std::string to_latex_plain(const Node& n) {
       return to_latex(*n.args[0]) + open + args_latex(n, 1) + close;
     }
     case Kind::sum:
-    case Kind::prod: {
-      std::string s = n.kind == Kind::sum ? "\\sum" : "\\prod";
+    case Kind::prod:
+    case Kind::median: {
+      std::string s = n.kind == Kind::sum ? "\\sum" : n.kind == Kind::prod ? "\\prod" : "\\operatorname{median}";
       if (n.sub) s += "_{" + script_latex(*n.sub) + "}";
       if (n.sup) s += "^{" + script_latex(*n.sup) + "}";
       return s + " " + wrap(*n.args[0], 2);

@@ -31,6 +31,7 @@ enum class Op {
   identity,    // I (d x d)
   // arithmetic (index, scalar, vector and matrix operands as their types allow)
   add, sub, neg, mul, div, pow, log, exp, sqrt, abs, norm, dot, det, trace, inverse, transpose, max_op, min_op,
+  norm_cdf,     // \Phi(args[0]): the standard normal CDF
   // the exact oracle and named distributions
   log_density,  // log of dists[0]'s density at args[0]
   score,        // gradient of log dists[0] with respect to its variable, at args[0]
@@ -38,6 +39,7 @@ enum class Op {
   post_cov,     // Cov[text | x_step = at] exactly (a matrix): text "x0" | "xprev" (x_{step-1}); args as post_mean
   // aggregation
   sum, prod,    // over the bound index `id` from args[0] to args[1] of args[2]
+  median,       // the median of args[2] over that range (the mean of the two middle values for an even count)
   expect,       // E over the bound variables (ids in `bound_ids`, laws in `dists`) of args[0]
   integral,     // \int over the scalar bound variable `id` of args[0], from args[1] to args[2] (numbers or +-inf)
   const_term,   // "+ const": an unknown constant

@@ -56,6 +56,7 @@ enum class Kind {
               // ("," ";" "|" "||")
   sum,        // \sum_{sub}^{sup} args[0]
   prod,       // \prod_{sub}^{sup} args[0]
+  median,     // \operatorname{median}_{sub}^{sup} args[0]
   limit,      // \lim_{sub} args[0] (sub a `tends` item)
   integral,   // \int_{sub}^{sup} args[0] d(args[1])
   expect,     // \mathbb{E}_{sub}[args[0] | args[1..]]  (conditioning after the bar)
