@@ -1,8 +1,7 @@
 // Claim family: samplers driven by the EXACT score produce the target law.
 //
-// Notes: 004 section 7.2 (Langevin dynamics), 7.3 (reverse-time SDE), 7.4 (DDPM as an Euler-Maruyama step),
-// 9.1 (probability-flow ODE), section 3 ("setting sigma_t = 0 in DDPM sampling gives DDIM"); DDIM and DDPM
-// ancestral formulas as in /work/shared/REFERENCES.md.
+// Notes: 004 section 7.3 (reverse-time SDE), 9.1 (probability-flow ODE). (Langevin dynamics, section 7.2, is a
+// formula case: cases/samplers/langevin_*.toml.)
 //
 // Ground truth: the exact target law (data mixture, or the exactly diffused mixture at the end time). The
 // sampler's law is compared with it through distribution functionals with closed-form references and coupled
@@ -10,7 +9,6 @@
 // as such: levels with the step halved each time share their random numbers; the Richardson-extrapolated limit
 // must equal the exact value and the log-log slope of the error must match the solver's order.
 #include <cmath>
-#include <numbers>
 
 #include "samplers_util.hpp"
 
@@ -28,75 +26,6 @@ int steps_param(const CaseSpec& c, const std::string& key, int fallback) {
   const auto N = c.params.integer_or(key, fallback);
   if (N < 1 || N > 100000) c.params.fail(key, "must be in 1..100000");
   return static_cast<int>(N);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// 7.2 Langevin dynamics. For dX = mu dt + sqrt(2) sigma dW (constant sigma) the stationary Fokker-Planck
-// equation with zero flux gives sigma^2 p' = mu p, so p_inf ∝ exp(int mu / sigma^2). The note sets
-// mu = -sigma^2 grad log q, which gives p_inf ∝ exp(-log q) = 1/q (not normalisable for a mixture: the
-// process is pushed away from the modes). The correct drift is +sigma^2 grad log q.
-// Check: start at X_0 ~ q (the control point), run Euler-Maruyama to time tau. If q is stationary, X_tau ~ q
-// in the limit h -> 0; Euler-Maruyama adds an O(h) bias, hence order 1.
-struct LangevinVariant {
-  double drift_sign = 1, drift_scale = 1, noise_scale = 1;  // drift = sign*scale*sigma^2*score; noise = scale*sqrt2*sigma
-};
-
-LevelSampler langevin_sampler(const SmallMix& q, double sigma, double tau, int N0, int L, LangevinVariant v) {
-  return [=, &q](Rng& r, LevelDraw& d) {
-    const P2 x0 = q.sample(r);
-    d.control = x0;
-    const int dim = q.dim();
-    const int Nf = N0 << (L - 1);
-    const double hf = tau / Nf;
-    std::array<P2, kMaxLevels> acc{};
-    for (int l = 0; l < L; ++l) d.x[l] = x0;
-    for (int i = 0; i < Nf; ++i) {
-      const double s = std::sqrt(hf);
-      const P2 dw{s * r.normal(), dim == 2 ? s * r.normal() : 0.0};
-      for (int l = 0; l < L; ++l) {
-        acc[l][0] += dw[0];
-        acc[l][1] += dw[1];
-        const int stride = 1 << (L - 1 - l);
-        if ((i + 1) % stride) continue;
-        const double h = hf * stride;
-        const P2 sc = q.score(d.x[l]);
-        for (int k = 0; k < dim; ++k)
-          d.x[l][k] += v.drift_sign * v.drift_scale * sigma * sigma * sc[k] * h +
-                       v.noise_scale * std::sqrt(2.0) * sigma * acc[l][k];
-        acc[l] = {0.0, 0.0};
-      }
-    }
-  };
-}
-
-// Level sets of a 2-D mixture density drawn as rays from each component mean (first crossing outward).
-std::vector<Series> contour_series(const SmallMix& q, const std::vector<double>& levels, const GaussianMixture& g) {
-  std::vector<Series> out;
-  for (double lev : levels) {
-    for (std::size_t k = 0; k < g.size(); ++k) {
-      Series s{"density = " + Functionals::fmt(lev), "lines", {}, {}, {}};
-      const P2 c{g.components()[k].mean()(0), g.components()[k].mean()(1)};
-      P2 tmp;
-      if (q.density_score(c, tmp) <= lev) continue;
-      for (int a = 0; a <= 96; ++a) {
-        const double th = 2 * std::numbers::pi * a / 96;
-        double lo = 0, hi = 0.05;
-        while (q.density_score({c[0] + hi * std::cos(th), c[1] + hi * std::sin(th)}, tmp) > lev && hi < 50) {
-          lo = hi;
-          hi *= 1.3;
-        }
-        for (int it = 0; it < 50; ++it) {
-          const double mid = 0.5 * (lo + hi);
-          if (q.density_score({c[0] + mid * std::cos(th), c[1] + mid * std::sin(th)}, tmp) > lev) lo = mid;
-          else hi = mid;
-        }
-        s.x.push_back(c[0] + lo * std::cos(th));
-        s.y.push_back(c[1] + lo * std::sin(th));
-      }
-      out.push_back(std::move(s));
-    }
-  }
-  return out;
 }
 
 // Figures common to all 1-D samplers: histogram of the finest level of each form against the exact density.
@@ -122,25 +51,6 @@ Figure histogram_figure(const MonteCarlo& mc, const std::string& name, const std
   return f;
 }
 
-Figure points_figure(const MonteCarlo& mc, const std::string& name, const std::string& title, const SmallMix& q,
-                     const GaussianMixture& g, const std::vector<std::pair<std::string, LevelSampler>>& forms, int L,
-                     std::size_t n) {
-  Figure f{name, title, "x1", "x2", false, false, {}};
-  for (const auto& [fname, s] : forms) {
-    Series p{fname, "points", {}, {}, {}};
-    Rng r(mc.seed(), mc.stream("figure/" + fname), 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      LevelDraw d;
-      s(r, d);
-      p.x.push_back(d.x[L - 1][0]);
-      p.y.push_back(d.x[L - 1][1]);
-    }
-    f.series.push_back(std::move(p));
-  }
-  for (auto& s : contour_series(q, {0.02, 0.08, 0.2}, g)) f.series.push_back(std::move(s));
-  return f;
-}
-
 LevelSpec make_spec(std::string form, std::string label, int L, std::vector<double> h) {
   LevelSpec s;
   s.form = std::move(form);
@@ -154,47 +64,6 @@ std::vector<double> halving_steps(double h0, int L) {
   std::vector<double> h;
   for (int l = 0; l < L; ++l) h.push_back(h0 / (1 << l));
   return h;
-}
-
-ClaimOutput langevin(const CaseSpec& c, const MonteCarlo& mc) {
-  const auto& g = c.require_mixture();
-  const SmallMix q = SmallMix::from(g, c.params);
-  const double sigma = c.params.number_or("sigma", 1.0), tau = c.params.number_or("horizon", 0.1);
-  if (!(sigma > 0) || !(tau > 0)) c.params.fail(sigma > 0 ? "horizon" : "sigma", "must be positive");
-  const int N0 = steps_param(c, "steps", 8), L = levels_param(c, 4);
-  const Functionals F(q);
-  const std::string lab = "tau=" + Functionals::fmt(tau) + ", sigma=" + Functionals::fmt(sigma);
-  LevelSpec spec = make_spec("corrected", lab, L, halving_steps(tau / N0, L));
-  spec.slope_item = -1;  // stochastic: the h -> 0 limit is checked by Richardson extrapolation only
-  spec.notes = {"stationary start X_0 ~ q; control point X_0; Euler-Maruyama with coupled Brownian increments"};
-  const auto corr = langevin_sampler(q, sigma, tau, N0, L, {});
-  const auto asw = langevin_sampler(q, sigma, tau, N0, L, {-1, 1, 1});
-  ClaimOutput out;
-  out.checks = level_checks(mc, "langevin", c.samples, F, spec, corr);
-  spec.form = "as_written";
-  for (auto& ch : level_checks(mc, "langevin", c.samples, F, spec, asw)) out.checks.push_back(std::move(ch));
-  if (c.include_mutants) {
-    const std::vector<std::pair<std::string, LangevinVariant>> muts = {
-        {"mutant:noise sigma instead of sqrt(2) sigma", {1, 1, 1 / std::sqrt(2.0)}},
-        {"mutant:drift sigma^2/2 instead of sigma^2", {1, 0.5, 1}},
-        {"mutant:drift score without sigma^2", {1, 1 / (sigma * sigma), 1}}};
-    for (const auto& [name, v] : muts) {
-      if (name.find("without sigma^2") != std::string::npos && std::abs(sigma - 1) < 0.05) continue;
-      spec.form = name;
-      for (auto& ch : level_checks(mc, "langevin", c.samples, F, spec, langevin_sampler(q, sigma, tau, N0, L, v)))
-        out.checks.push_back(std::move(ch));
-    }
-  }
-  const std::size_t nfig = static_cast<std::size_t>(c.params.integer_or("figure_samples", 3000));
-  const std::vector<std::pair<std::string, LevelSampler>> forms = {{"as written (drift -sigma^2 score)", asw},
-                                                                   {"corrected (drift +sigma^2 score)", corr}};
-  if (q.dim() == 1)
-    out.figures.push_back(histogram_figure(mc, "samplers", "Langevin from q after time tau: as written vs corrected",
-                                           q.marginal1(), forms, L, nfig));
-  else
-    out.figures.push_back(points_figure(mc, "samplers", "Langevin from q after time tau: as written vs corrected", q,
-                                        g, forms, L, nfig));
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -350,14 +219,6 @@ ClaimOutput pf_ode(const CaseSpec& c, const MonteCarlo& mc) {
 
 void register_samplers(Registry& r) {
   const std::string fam = "samplers";
-  r.add({"samplers.langevin", fam,
-         "Langevin dynamics dX = +sigma^2 grad log q dt + sqrt(2) sigma dW leaves q invariant (note: -sigma^2).", {},
-         {{"sigma", "noise scale sigma (default 1)"},
-          {"horizon", "time tau run from the stationary start (default 0.1)"},
-          {"steps", "Euler-Maruyama steps at the coarsest level (default 8)"},
-          {"levels", "number of step halvings (default 4)"},
-          {"figure_samples", "samples drawn for the figure (default 3000)"}},
-         true, false, langevin});
   const std::vector<std::pair<std::string, std::string>> vp_params = {
       {"beta_min", "beta(0) (default 0.1)"},
       {"beta_max", "beta(1) (default 20)"},

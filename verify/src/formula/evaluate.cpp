@@ -446,7 +446,9 @@ template <class T>
 Val<T> Evaluator<T>::recurrence(const Expr& e) {
   const Recurrence& r = *e.rec;
   const long target = index(*e.args[0]);
-  auto& memo = rec_[{&r, level()}];
+  // Keyed by the definition (not the object): every form of this model that uses the sequence shares its terms.
+  const std::string key = r.cache_key.empty() ? "@" + std::to_string(reinterpret_cast<std::uintptr_t>(&r)) : r.cache_key;
+  auto& memo = rec_[{key, level()}];
   if (auto it = memo.find(target); it != memo.end()) return it->second;
   const long from = index(*r.from);
   if ((r.direction < 0 && target > from) || (r.direction > 0 && target < from))

@@ -137,7 +137,7 @@ class Evaluator {
   int in_integral_ = 0;
   Val<T> eps_, z_;
   std::map<long, Val<T>> chain_;          // chain-mode x_s
-  std::map<std::pair<const Recurrence*, int>, std::map<long, Val<T>>> rec_;  // computed terms, per recurrence and level
+  std::map<std::pair<std::string, int>, std::map<long, Val<T>>> rec_;  // computed terms, per recurrence (cache_key) and level
   struct Level {
     std::string key;
     T value;

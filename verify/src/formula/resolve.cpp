@@ -976,6 +976,7 @@ class Resolver {
     if (auto it = recurrences_.find(cache_key); it != recurrences_.end()) return it->second;
     auto rec = std::make_shared<Recurrence>();
     rec->key = def.key;
+    rec->cache_key = cache_key;
     std::string part = ".from";
     try {
       rec->from = index(*def.from);

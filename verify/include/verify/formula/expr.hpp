@@ -61,6 +61,9 @@ struct Recurrence {
   int dim = 1;
   Type type = Type::vector;
   std::string key;
+  // The definition's key and the limit it was resolved in: equal for every form of one model, so that an evaluator
+  // computes a sequence once for all the forms that use it (each form resolves its own Recurrence object).
+  std::string cache_key;
 };
 using RecurrencePtr = std::shared_ptr<const Recurrence>;
 
