@@ -1,5 +1,5 @@
 #pragma once
-// Shared machinery of the sampler families (samplers, ve_consistency): a fast mixture oracle for d <= 2,
+// Shared machinery of the sampler families (ddpm_sampling, ve_consistency): a fast mixture oracle for d <= 2,
 // distribution functionals with exact values, and the coupled multi-level estimator that turns
 // "this sampler's law converges to the target as the step shrinks" into checks with standard errors.
 //
@@ -482,12 +482,5 @@ inline Series density_series(const Mix1& m, double lo, double hi, const std::str
   }
   return s;
 }
-
-// VP SDE of score_sde: beta(t) = b0 + (b1 - b0) t; alpha_bar(t) = exp(-int_0^t beta).
-struct VpSde {
-  double b0 = 0.1, b1 = 20.0;
-  double beta(double t) const { return b0 + (b1 - b0) * t; }
-  double alpha_bar(double t) const { return std::exp(-(b0 * t + 0.5 * (b1 - b0) * t * t)); }
-};
 
 }  // namespace verify::claims
