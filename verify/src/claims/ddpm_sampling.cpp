@@ -294,52 +294,6 @@ std::size_t figure_n(const CaseSpec& c) {
   return static_cast<std::size_t>(n);
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Note 004 7.4: X_{t-1} = sqrt(1 - beta_t) X_t - beta_t^2 grad_x p_t(X_t) + beta_t eps. It reads the forward
-// step as Euler-Maruyama with noise beta_t dW (the forward kernel has SD sqrt(beta_t)), uses the density
-// gradient for the score and forgets that the reverse step must undo the contraction sqrt(1 - beta_t). As T grows
-// its noise (variance sum beta_t^2 = O(1/T)) and its score term vanish, so X_0 -> sqrt(alpha_bar_T) X_T ~ 0.
-// Corrected: Ho's ancestral step X_{t-1} = (X_t + beta_t score_t(X_t))/sqrt(alpha_t) + sqrt(beta_t) z, the
-// same as (X_t - beta_t/sqrt(1 - alpha_bar_t) eps*)/sqrt(alpha_t) + sqrt(beta_t) z; exact only as T -> infinity.
-ClaimOutput langevin_em(const CaseSpec& c, const MonteCarlo& mc) {
-  const Setup s = make_setup(c);
-  const Functionals F(s.data);
-  ClaimOutput out;
-  const bool fit = c.params.boolean_or("fit_order", true);
-  LevelSpec spec = make_spec(c, s, "corrected", fit);
-  spec.notes = {"control: exact reverse chain q(x_{t-1}|x_t) on the finest grid, same normals"};
-  out.checks = level_checks(mc, "chain", c.samples, F, spec, make_sampler(s, Step::ancestral_beta));
-  spec = make_spec(c, s, "as_written", false);
-  append(out.checks, level_checks(mc, "chain", c.samples, F, spec, make_sampler(s, Step::note_74)));
-  if (c.include_mutants) {
-    for (const auto& [name, k] : std::vector<std::pair<std::string, Step>>{
-             {"mutant:noise beta_t z instead of sqrt(beta_t) z", Step::mut_noise_beta},
-             {"mutant:sign of the eps (score) term flipped", Step::mut_sign},
-             {"mutant:eps coefficient beta_t/sqrt(1-alpha_t) (alpha_t for alpha_bar_t)", Step::mut_eps_alpha}}) {
-      spec = make_spec(c, s, name, false);
-      append(out.checks, level_checks(mc, "chain", c.samples, F, spec, make_sampler(s, k)));
-    }
-  }
-  const std::size_t nf = figure_n(c);
-  if (nf > 0)
-    out.figures.push_back(histogram_figure(mc, "DDPM reverse steps with the exact score from the exact q_T", s,
-                                           {{"as written (note 004 7.4)", Step::note_74},
-                                            {"corrected (ancestral, sigma^2 = beta)", Step::ancestral_beta}},
-                                           nf));
-  return out;
-}
-
-// Ho et al.'s ancestral sampler with sigma_t^2 = beta_tilde_t (REFERENCES.md): converges to the data law.
-ClaimOutput ancestral(const CaseSpec& c, const MonteCarlo& mc) {
-  const Setup s = make_setup(c);
-  const Functionals F(s.data);
-  LevelSpec spec = make_spec(c, s, "as_written", c.params.boolean_or("fit_order", true));
-  spec.notes = {"control: exact reverse chain q(x_{t-1}|x_t) on the finest grid, same normals"};
-  ClaimOutput out;
-  out.checks = level_checks(mc, "chain", c.samples, F, spec, make_sampler(s, Step::ancestral_beta_tilde));
-  return out;
-}
-
 // Note 004 section 3: "in DDPM, we change sigma_t = 0 in sampling to get DDIM".
 // DDPM mean with sigma = 0: x_{t-1} = x_t/sqrt(alpha_t) - beta_t/(sqrt(alpha_t) sqrt(1-abar_t)) eps.
 // DDIM eta = 0:             x_{t-1} = x_t/sqrt(alpha_t) + [sqrt(1-abar_{t-1}) - sqrt(1-abar_t)/sqrt(alpha_t)] eps.
@@ -408,13 +362,6 @@ void register_ddpm_sampling(Registry& r) {
     for (auto& e : extra) p.push_back(std::move(e));
     return p;
   };
-  r.add({"ddpm_sampling.langevin_em", fam,
-         "Note 004 7.4's Euler-Maruyama DDPM step (sqrt(1-beta) x - beta^2 grad p + beta z) vs Ho's ancestral step "
-         "(x + beta score)/sqrt(alpha) + sqrt(beta) z, which reaches the data law as T -> infinity.",
-         {"post_eps_note003"}, params, true, false, langevin_em});
-  r.add({"ddpm_sampling.ancestral", fam,
-         "DDPM ancestral sampling with sigma_t^2 = beta_tilde_t and the exact eps reaches the data law as T -> infinity.",
-         {"post_eps_note003"}, params, true, false, ancestral});
   r.add({"ddpm_sampling.ddim", fam,
          "Note 004 3: DDPM with sigma_t = 0 is not DDIM (eps coefficients differ; its law collapses); DDIM eta = 0 "
          "reaches the data law as T -> infinity.",
