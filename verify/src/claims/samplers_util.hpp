@@ -1,5 +1,5 @@
 #pragma once
-// Shared machinery of the sampler families (ddpm_sampling, ve_consistency): a fast mixture oracle for d <= 2,
+// Shared machinery of the sampler family ve_consistency: a fast mixture oracle for d <= 2,
 // distribution functionals with exact values, and the coupled multi-level estimator that turns
 // "this sampler's law converges to the target as the step shrinks" into checks with standard errors.
 //

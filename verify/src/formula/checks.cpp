@@ -80,7 +80,7 @@ void top_expectations(const Expr& e, std::vector<Top>& out, int level = -1, cons
 void check_linear_inner(const Expr& e, bool under_nonlinear, bool inside_expect, const FormulaForm& form) {
   const bool nonlinear = e.op == Op::log || e.op == Op::exp || e.op == Op::sqrt || e.op == Op::pow || e.op == Op::abs ||
                          e.op == Op::norm || e.op == Op::dot || e.op == Op::det || e.op == Op::inverse || e.op == Op::prod ||
-                         e.op == Op::norm_cdf || e.op == Op::median;
+                         e.op == Op::norm_cdf || e.op == Op::median || e.op == Op::cos;
   if (e.op == Op::expect && inside_expect && under_nonlinear)
     throw InputError(form.where.file, form.where.key,
                      locate(form.where, e.pos) + "a nonlinear function of an inner expectation cannot be estimated from one draw: "

@@ -987,6 +987,7 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
       return map1(a, [](const T& x) { return sqrt(x); });
     }
     case Op::abs: return map1(eval(*e.args[0]), [](const T& x) { return abs(x); });
+    case Op::cos: return map1(eval(*e.args[0]), [](const T& x) { using std::cos; return cos(x); });
     case Op::norm:
     case Op::dot: {
       const Val<T> a = eval(*e.args[0]);

@@ -30,6 +30,7 @@ const char* op_name(Op op) {
     case Op::exp: return "exp";
     case Op::sqrt: return "sqrt";
     case Op::abs: return "abs";
+    case Op::cos: return "cos";
     case Op::norm: return "norm";
     case Op::dot: return "dot";
     case Op::det: return "det";

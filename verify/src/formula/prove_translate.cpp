@@ -683,6 +683,7 @@ AVal Translator::value(const Expr& e) {
     case Op::exp: return map1(value(*e.args[0]), [](const ex& x) { return GiNaC::exp(x); });
     case Op::sqrt: return map1(value(*e.args[0]), [](const ex& x) { return GiNaC::sqrt(x); });
     case Op::abs: return map1(value(*e.args[0]), [](const ex& x) { return GiNaC::abs(x); });
+    case Op::cos: return map1(value(*e.args[0]), [](const ex& x) { return GiNaC::cos(x); });
     case Op::norm:
     case Op::dot: {
       const AVal a = value(*e.args[0]);

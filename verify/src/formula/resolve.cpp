@@ -777,6 +777,10 @@ class Resolver {
       if (a->type != Type::matrix) fail(n, "the trace of " + describe(a));
       return make(Op::trace, Type::scalar, 1, {a}, n);
     }
+    if (f == "cos") {
+      if (a->type != Type::scalar) fail(n, "\\cos of " + describe(a) + " (it needs a scalar)");
+      return make(Op::cos, Type::scalar, 1, {a}, n);
+    }
     fail(n, "\\" + f + " is not supported");
   }
 

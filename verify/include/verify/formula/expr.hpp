@@ -50,6 +50,7 @@ enum class Op {
   // or K, 2K, ...), combined by Richardson extrapolation; data = {order, coarsest value, +1 for K -> infinity else -1}.
   limit,
   limit_var,    // the variable of the enclosing limit (text), at the level being evaluated
+  cos,          // cos of args[0] (a scalar; radians)
 };
 
 // A sequence defined by a start and a step, evaluated by iterating the step (a sampler). index_id is the step's
