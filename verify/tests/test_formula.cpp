@@ -352,3 +352,22 @@ TEST_CASE("\\operatorname{median} over an index range: the middle value, or the 
   CHECK(printed("\\operatorname{median}_{s=1}^{T} \\beta_s") == "\\operatorname{median}_{s=1}^{T} \\beta_s");
   CHECK_THROWS_AS(f.value("\\operatorname{median} \\beta_s"), LatexError);
 }
+
+TEST_CASE("cos: of a scalar, in double and in 50 digits; a vector is refused") {
+  Fixture f;
+  const auto [d, m] = f.value("\\cos(\\frac{\\pi}{3}) + \\left(\\cos(0.5)\\right)^2");
+  CHECK(d == doctest::Approx(0.5 + std::cos(0.5) * std::cos(0.5)).epsilon(1e-14));
+  CHECK(std::abs(static_cast<double>(m - (mp50(1) / 2 + boost::multiprecision::cos(mp50(1) / 2) * boost::multiprecision::cos(mp50(1) / 2)))) < 1e-40);
+  // An operator takes the closed factor after it, its power included: \cos(2)^2 is cos(4), as \log(2)^2 is log(4).
+  CHECK(f.value("\\cos(2)^2").first == doctest::Approx(std::cos(4.0)).epsilon(1e-14));
+  auto reason = [&](const std::string& s) {
+    try {
+      (void)resolve(*parse_formula(s), f.ctx);
+    } catch (const LatexError& e) {
+      return std::string(e.reason());
+    }
+    return std::string("no error");
+  };
+  f.ctx.dim = 2;
+  CHECK(reason("\\cos(x_0)").find("\\cos of") != std::string::npos);
+}
