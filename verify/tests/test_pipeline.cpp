@@ -9,6 +9,7 @@
 
 #include "verify/calibration.hpp"
 #include "verify/claim.hpp"
+#include "synthetic_claim.hpp"
 #include "verify/errors.hpp"
 #include "verify/report_json.hpp"
 #include "verify/runner.hpp"
@@ -17,24 +18,19 @@ using namespace verify;
 
 namespace {
 void register_synthetic() {
-  static const bool once = [] {
-    register_all_claims();
-    Registry::instance().add({
-        .name = "synthetic.shifted_mean",
-        .summary = "mean of N(delta, 1) equals 0",
-        .params = {{"delta", "true shift"}},
-        .run = [](const CaseSpec& c, const MonteCarlo& mc) -> ClaimOutput {
-          const double delta = c.params.number("delta");
-          return {Check{.form = "as_written",
-                        .quantity = "mean",
-                        .estimate = mc.mean("x", c.samples, [&](Rng& r) { return delta + r.normal(); }),
-                        .reference = 0.0,
-                        .scale = 1.0,
-                        .scale_name = "integrand standard deviation"}};
-        }});
-    return true;
-  }();
-  (void)once;
+  register_synthetic_claim({
+      .name = "synthetic.shifted_mean",
+      .summary = "mean of N(delta, 1) equals 0",
+      .params = {{"delta", "true shift"}},
+      .run = [](const CaseSpec& c, const MonteCarlo& mc) -> ClaimOutput {
+        const double delta = c.params.number("delta");
+        return {Check{.form = "as_written",
+                      .quantity = "mean",
+                      .estimate = mc.mean("x", c.samples, [&](Rng& r) { return delta + r.normal(); }),
+                      .reference = 0.0,
+                      .scale = 1.0,
+                      .scale_name = "integrand standard deviation"}};
+      }});
 }
 
 CaseSpec synthetic_case(double delta, std::size_t n, Verdict expect) {
@@ -93,22 +89,17 @@ TEST_CASE("Kolmogorov survival function: known values") {
 // Issue 11 item 5: a claim's own std::out_of_range / std::invalid_argument is a bug in verify, not bad input. It
 // used to become an InputError (exit 2, "bad input"); it is an InternalError now (exit 3, "internal error").
 TEST_CASE("A claim's own exception is an internal error naming the case and claim, not bad input") {
-  static const bool once = [] {
-    register_all_claims();
-    Registry::instance().add({
-        .name = "synthetic.buggy",
-        .summary = "indexes out of range",
-        .params = {{"which", "exception to throw"}},
-        .run = [](const CaseSpec& c, const MonteCarlo&) -> ClaimOutput {
-          const auto which = c.params.string("which");
-          if (which == "out_of_range")
-            throw std::out_of_range("vector::_M_range_check: __n (which is 7) >= this->size() (which is 3)");
-          if (which == "invalid_argument") throw std::invalid_argument("stod");
-          c.fail("mixture", "refused on purpose");
-        }});
-    return true;
-  }();
-  (void)once;
+  register_synthetic_claim({
+      .name = "synthetic.buggy",
+      .summary = "indexes out of range",
+      .params = {{"which", "exception to throw"}},
+      .run = [](const CaseSpec& c, const MonteCarlo&) -> ClaimOutput {
+        const auto which = c.params.string("which");
+        if (which == "out_of_range")
+          throw std::out_of_range("vector::_M_range_check: __n (which is 7) >= this->size() (which is 3)");
+        if (which == "invalid_argument") throw std::invalid_argument("stod");
+        c.fail("mixture", "refused on purpose");
+      }});
   auto buggy = [](const std::string& which) {
     CaseSpec c = synthetic_case(0.0, 100, Verdict::holds);
     c.claim = "synthetic.buggy";

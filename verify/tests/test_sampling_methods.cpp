@@ -11,6 +11,7 @@
 
 #include "verify/calibration.hpp"
 #include "verify/claim.hpp"
+#include "synthetic_claim.hpp"
 #include "verify/kernels.hpp"
 #include "verify/mixture.hpp"
 #include "verify/montecarlo.hpp"
@@ -153,24 +154,19 @@ TEST_CASE("Every method is unbiased and deterministic across thread counts") {
 
 namespace {
 void register_methods_claim() {
-  static const bool once = [] {
-    register_all_claims();
-    Registry::instance().add({
-        .name = "synthetic.method_integral",
-        .summary = "E[exp(0.7 Z1) + 0.3 Z2^2 + U] = exp(0.245) + 0.8",
-        .params = {{"delta", "true shift"}},
-        .run = [](const CaseSpec& c, const MonteCarlo& mc) -> ClaimOutput {
-          const double delta = c.params.number("delta");
-          return {Check{.form = "as_written",
-                        .quantity = "mean",
-                        .estimate = mc.mean("x", c.samples, [&](Rng& r) { return delta + integrand(r); }),
-                        .reference = kTruth,
-                        .scale = 1.0,
-                        .scale_name = "unit"}};
-        }});
-    return true;
-  }();
-  (void)once;
+  register_synthetic_claim({
+      .name = "synthetic.method_integral",
+      .summary = "E[exp(0.7 Z1) + 0.3 Z2^2 + U] = exp(0.245) + 0.8",
+      .params = {{"delta", "true shift"}},
+      .run = [](const CaseSpec& c, const MonteCarlo& mc) -> ClaimOutput {
+        const double delta = c.params.number("delta");
+        return {Check{.form = "as_written",
+                      .quantity = "mean",
+                      .estimate = mc.mean("x", c.samples, [&](Rng& r) { return delta + integrand(r); }),
+                      .reference = kTruth,
+                      .scale = 1.0,
+                      .scale_name = "unit"}};
+      }});
 }
 
 CaseSpec method_case(Method m, double delta, Verdict expect) {

@@ -55,18 +55,7 @@ struct Mix1 {
       lo = std::min(lo, m[k] - 40 * std::sqrt(v[k]));
       hi = std::max(hi, m[k] + 40 * std::sqrt(v[k]));
     }
-    double x = 0;
-    for (std::size_t k = 0; k < w.size(); ++k) x += w[k] * m[k];
-    for (int it = 0; it < 200; ++it) {
-      const double F = cdf(x) - u;
-      if (F > 0) hi = x; else lo = x;
-      const double d = pdf(x);
-      double nx = d > 0 ? x - F / d : 0.5 * (lo + hi);
-      if (!(nx > lo && nx < hi)) nx = 0.5 * (lo + hi);
-      if (std::abs(nx - x) <= 1e-14 * (1 + std::abs(x)) || hi - lo < 1e-14 * (1 + std::abs(x))) return nx;
-      x = nx;
-    }
-    return x;
+    return newton(u, mean(), lo, hi);
   }
   // Safeguarded Newton from the start x inside the bracket [lo, hi] with F(lo) <= u <= F(hi) (same stopping rule as
   // quantile()); the tabulated inverse below calls it with a start accurate to ~1e-10, so it ends in 2 steps.

@@ -1,0 +1,13 @@
+#pragma once
+// Tests of the pipeline around claims register small synthetic claims beside the real ones.
+#include "verify/claim.hpp"
+
+namespace verify {
+
+// Registers the real claims and then `info`, once: a second call with the same name is a no-op.
+inline void register_synthetic_claim(ClaimInfo info) {
+  register_all_claims();
+  if (!Registry::instance().find(info.name)) Registry::instance().add(std::move(info));
+}
+
+}  // namespace verify
