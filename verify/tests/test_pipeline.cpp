@@ -42,10 +42,7 @@ CaseSpec synthetic_case(double delta, std::size_t n, Verdict expect) {
   c.seed = 5;
   c.tolerance = 0.05;
   c.expect["as_written"] = expect;
-  ParamValue v;
-  v.kind = ParamValue::Kind::number;
-  v.number = delta;
-  c.params = Params("synthetic.toml", {{"delta", v}});
+  c.params = one_number_param("synthetic.toml", "delta", delta);
   return c;
 }
 }  // namespace

@@ -180,10 +180,7 @@ CaseSpec method_case(Method m, double delta, Verdict expect) {
   c.sampling = method(m);
   c.sampling.randomisations = 64;
   c.expect["as_written"] = expect;
-  ParamValue v;
-  v.kind = ParamValue::Kind::number;
-  v.number = delta;
-  c.params = Params("methods.toml", {{"delta", v}});
+  c.params = one_number_param("methods.toml", "delta", delta);
   return c;
 }
 }  // namespace
