@@ -56,6 +56,15 @@ struct Fixture {
     Evaluator<mp50> em(wm, plan, noise, 1);
     return {ed.eval(*e).v[0], em.eval(*e).v[0]};
   }
+  // Why resolving `latex` is refused ("no error" when it resolves).
+  std::string refusal(const std::string& latex) const {
+    try {
+      (void)resolve(*parse_formula(latex), ctx);
+    } catch (const LatexError& e) {
+      return e.reason();
+    }
+    return "no error";
+  }
 };
 
 }  // namespace
@@ -220,14 +229,7 @@ TEST_CASE("limits: what may not be a limit's variable or target") {
   f.define("h", 0.1);
   f.define("g", 0.1);
   f.define("K", 2.5);
-  auto reason = [&](const std::string& s) {
-    try {
-      (void)resolve(*parse_formula(s), f.ctx);
-    } catch (const LatexError& e) {
-      return std::string(e.reason());
-    }
-    return std::string("no error");
-  };
+  auto reason = [&](const std::string& s) { return f.refusal(s); };
   CHECK(reason("\\lim_{a \\to 0} a").find("must be a number in [define]") != std::string::npos);
   CHECK(reason("\\lim_{h \\to 1} h").find("goes to 0 (a step size) or to \\infty") != std::string::npos);
   CHECK(reason("\\lim_{h \\to 0} \\lim_{g \\to 0} h g").find("a limit inside a limit") != std::string::npos);
@@ -360,14 +362,7 @@ TEST_CASE("cos: of a scalar, in double and in 50 digits; a vector is refused") {
   CHECK(std::abs(static_cast<double>(m - (mp50(1) / 2 + boost::multiprecision::cos(mp50(1) / 2) * boost::multiprecision::cos(mp50(1) / 2)))) < 1e-40);
   // An operator takes the closed factor after it, its power included: \cos(2)^2 is cos(4), as \log(2)^2 is log(4).
   CHECK(f.value("\\cos(2)^2").first == doctest::Approx(std::cos(4.0)).epsilon(1e-14));
-  auto reason = [&](const std::string& s) {
-    try {
-      (void)resolve(*parse_formula(s), f.ctx);
-    } catch (const LatexError& e) {
-      return std::string(e.reason());
-    }
-    return std::string("no error");
-  };
+  auto reason = [&](const std::string& s) { return f.refusal(s); };
   f.ctx.dim = 2;
   CHECK(reason("\\cos(x_0)").find("\\cos of") != std::string::npos);
 }

@@ -57,8 +57,8 @@ struct Mix1 {
     }
     return newton(u, mean(), lo, hi);
   }
-  // Safeguarded Newton from the start x inside the bracket [lo, hi] with F(lo) <= u <= F(hi) (same stopping rule as
-  // quantile()); the tabulated inverse below calls it with a start accurate to ~1e-10, so it ends in 2 steps.
+  // Safeguarded Newton from the start x inside the bracket [lo, hi] with F(lo) <= u <= F(hi): quantile() starts it at
+  // the mean; the tabulated inverse below starts it accurate to ~1e-10, so it ends in 2 steps.
   double newton(double u, double x, double lo, double hi) const {
     for (int it = 0; it < 200; ++it) {
       const double F = cdf(x) - u;
