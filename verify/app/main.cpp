@@ -78,9 +78,8 @@ int cmd_list(bool graph, const std::string& cases_dir) {
   for (const auto& c : claims) {
     std::cout << fmt::format("  {:<48} [{}] {}\n", c.name, c.family, c.summary);
     for (const auto& d : c.depends_on) std::cout << fmt::format("  {:<48}   depends on {}\n", "", d);
-    for (const auto& kv : c.params)
-      if (const ParamRange* r = param_range(kv.first))
-        std::cout << fmt::format("  {:<48}   params.{} in [{:g}, {:g}] (representable range)\n", "", r->key, r->lo, r->hi);
+    for (const ParamSpec& p : c.params)
+      std::cout << fmt::format("  {:<48}   params.{}: {} ({})\n", "", p.key, p.meaning, describe(p));
   }
   std::error_code ec;
   if (fs::is_directory(cases_dir, ec)) {

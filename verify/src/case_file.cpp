@@ -436,10 +436,13 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
   CaseSpec c;
   c.path = path;
   c.name = fs::path(path).stem().string();
-  // [params] of a formula case: margin (allowed relative discrepancy of \approx), margin_absolute (allowed absolute
-  // discrepancy of \approx), levels (of a \lim, 2..8, default 3), order (leading error order of a \lim, 1..4,
-  // default 1).
-  static const ClaimSchema formula_schema{.params = {"margin", "margin_absolute", "levels", "order"}};
+  // [params] of a formula case; their ranges are checked by the formula layer, which knows the relation they apply to.
+  using PT = ParamSpec::Type;
+  static const ClaimSchema formula_schema{.params = {
+      {.key = "margin", .meaning = "allowed relative discrepancy of \\approx"},
+      {.key = "margin_absolute", .meaning = "allowed absolute discrepancy of \\approx"},
+      {.key = "levels", .meaning = "levels of a \\lim (2..8)", .type = PT::integer, .fallback = std::int64_t{3}},
+      {.key = "order", .meaning = "leading error order of a \\lim (1..4)", .type = PT::integer, .fallback = std::int64_t{1}}}};
   c.claim = formula_case ? "" : r.string("claim");
   const ClaimSchema* info = nullptr;
   if (formula_case) info = &formula_schema;
@@ -530,7 +533,8 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
   if (r.has("params")) {
     const auto& pt = sub_table(r, root, "params");
     Reader p(path, pt, "params");
-    const std::vector<std::string>& allowed = info->params;
+    std::vector<std::string> allowed;
+    for (const ParamSpec& spec : info->params) allowed.push_back(spec.key);
     if (formula_case)
       for (const auto& [k, v] : pt)
         if (std::find(allowed.begin(), allowed.end(), std::string(k.str())) == allowed.end())
@@ -540,7 +544,7 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
     for (const auto& [k, v] : pt) params[std::string(k.str())] = param_value(p, v, std::string(k.str()), 0);
   }
   c.params = Params(path, std::move(params));
-  c.params.check_ranges();
+  if (!formula_case) c.params.check(info->params);
   if (formula_case) formula::read_formula_tables(c, path, &root, text);
   return c;
 }

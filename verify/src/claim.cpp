@@ -19,6 +19,9 @@ void Registry::add(ClaimInfo info) {
   if (!info.family.empty() && info.family != family)
     throw std::logic_error("claim '" + info.name + "' registered under family '" + info.family + "'");
   info.family = family;
+  for (const ParamSpec& p : info.params)
+    if (!p.choices.empty() && p.type != ParamSpec::Type::string)
+      throw std::logic_error("claim '" + info.name + "': params." + p.key + " has choices but is not a string");
   claims_.push_back(std::move(info));
 }
 
@@ -42,7 +45,7 @@ ClaimSchemas claim_schemas() {
   ClaimSchemas out;
   for (const auto& c : Registry::instance().all()) {
     ClaimSchema& s = out[c.name];
-    for (const auto& [key, meaning] : c.params) s.params.push_back(key);
+    s.params = c.params;
     s.needs_mixture = c.needs_mixture;
     s.needs_schedule = c.needs_schedule;
   }

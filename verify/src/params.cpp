@@ -1,5 +1,6 @@
 #include "verify/params.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -12,33 +13,122 @@ void Params::fail(const std::string& key, const std::string& reason) const {
   throw InputError(file_, "params." + key, reason);
 }
 
-const std::vector<ParamRange>& param_ranges() {
-  // Bounds keep the unit-size parts of each integrand at least 1e4 ulps above rounding (relative 1e-4 / eps =
-  // 4.5e11 between the largest and the unit-size terms).
-  static const std::vector<ParamRange> table = {
-      // None today: the claims that had such parameters (eps_prefactor.note003_weight's model_variance and gap_sd) are
-      // formula cases, where the evaluator's degenerate-draw test applies to the numbers in [define] instead.
+std::string to_string(ParamSpec::Type t) {
+  switch (t) {
+    case ParamSpec::Type::number: return "number";
+    case ParamSpec::Type::integer: return "integer";
+    case ParamSpec::Type::boolean: return "true or false";
+    case ParamSpec::Type::string: return "string";
+    case ParamSpec::Type::points: return "array of d-vectors";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string number_text(double x) {
+  char buf[40];
+  // Whole numbers as they are written in a case file (a sample budget of 10000000, not 1e+07).
+  std::snprintf(buf, sizeof buf, std::abs(x) < 1e15 && x == std::floor(x) ? "%.0f" : "%.6g", x);
+  return buf;
+}
+
+bool has_range(const ParamSpec& s) { return std::isfinite(s.lo) || std::isfinite(s.hi); }
+
+std::string range_text(const ParamSpec& s) {
+  if (std::isfinite(s.lo) && !std::isfinite(s.hi)) return (s.lo_open ? "> " : ">= ") + number_text(s.lo);
+  if (!std::isfinite(s.lo) && std::isfinite(s.hi)) return (s.hi_open ? "< " : "<= ") + number_text(s.hi);
+  const bool whole = s.type == ParamSpec::Type::integer && !s.lo_open && !s.hi_open;
+  if (whole) return "in " + number_text(s.lo) + ".." + number_text(s.hi);
+  return std::string("in ") + (s.lo_open ? "(" : "[") + number_text(s.lo) + ", " + number_text(s.hi) + (s.hi_open ? ")" : "]");
+}
+
+std::string choices_text(const ParamSpec& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.choices.size(); ++i) out += (i ? ", \"" : "\"") + s.choices[i] + "\"";
+  return out;
+}
+
+std::string default_text(const ParamSpec::Default& d) {
+  struct V {
+    std::string operator()(std::monostate) const { return ""; }
+    std::string operator()(double x) const { return number_text(x); }
+    std::string operator()(std::int64_t x) const { return std::to_string(x); }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(const std::string& x) const { return "\"" + x + "\""; }
   };
-  return table;
+  return std::visit(V{}, d);
 }
 
-const ParamRange* param_range(const std::string& key) {
-  for (const auto& r : param_ranges())
-    if (r.key == key) return &r;
-  return nullptr;
+bool in_range(const ParamSpec& s, double x) {
+  if (!std::isfinite(x)) return false;
+  if (s.lo_open ? !(x > s.lo) : !(x >= s.lo)) return false;
+  if (s.hi_open ? !(x < s.hi) : !(x <= s.hi)) return false;
+  return true;
 }
 
-void Params::check_ranges() const {
-  for (const auto& [key, v] : values_) {
-    const ParamRange* r = param_range(key);
-    if (!r || (v.kind != ParamValue::Kind::number && v.kind != ParamValue::Kind::integer)) continue;
-    const double x = v.kind == ParamValue::Kind::number ? v.number : static_cast<double>(v.integer);
-    if (std::isfinite(x) && x >= r->lo && x <= r->hi) continue;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "%s = %.6g is outside its representable range [%g, %g]: ", key.c_str(), x, r->lo, r->hi);
-    fail(key, buf + r->why);
+}  // namespace
+
+std::string describe(const ParamSpec& s) {
+  std::string out = s.choices.empty() ? to_string(s.type) : "one of " + choices_text(s);
+  if (has_range(s)) out += " " + range_text(s);
+  if (const std::string d = default_text(s.fallback); !d.empty()) out += ", default " + d;
+  return out;
+}
+
+void Params::check(const std::vector<ParamSpec>& specs) const {
+  for (const ParamSpec& s : specs) {
+    if (!has(s.key)) continue;
+    switch (s.type) {
+      case ParamSpec::Type::number:
+      case ParamSpec::Type::integer: {
+        const double x = s.type == ParamSpec::Type::number ? number(s.key) : static_cast<double>(integer(s.key));
+        if (!in_range(s, x))
+          fail(s.key, number_text(x) + " is outside the accepted range: must be " + range_text(s) + (s.why.empty() ? "" : " (" + s.why + ")"));
+        break;
+      }
+      case ParamSpec::Type::boolean: (void)boolean_or(s.key, false); break;
+      case ParamSpec::Type::string: {
+        const std::string v = string(s.key);
+        if (!s.choices.empty() && std::find(s.choices.begin(), s.choices.end(), v) == s.choices.end())
+          fail(s.key, "expected one of " + choices_text(s) + ", got \"" + v + "\"");
+        break;
+      }
+      case ParamSpec::Type::points: break;  // the dimension is the case's: checked when the claim reads them
+    }
   }
 }
+
+namespace {
+template <class T>
+const T* fallback_of(const ParamSpec& s) {
+  return std::get_if<T>(&s.fallback);
+}
+}  // namespace
+
+double Params::number(const ParamSpec& s) const {
+  if (has(s.key)) return number(s.key);
+  if (const double* d = fallback_of<double>(s)) return *d;
+  if (const std::int64_t* i = fallback_of<std::int64_t>(s)) return static_cast<double>(*i);
+  return number(s.key);  // "missing required parameter"
+}
+std::int64_t Params::integer(const ParamSpec& s) const {
+  if (has(s.key)) return integer(s.key);
+  if (const std::int64_t* i = fallback_of<std::int64_t>(s)) return *i;
+  return integer(s.key);
+}
+bool Params::boolean(const ParamSpec& s) const {
+  if (has(s.key)) return boolean_or(s.key, false);
+  if (const bool* b = fallback_of<bool>(s)) return *b;
+  (void)get(s.key);  // "missing required parameter"
+  return false;
+}
+std::string Params::string(const ParamSpec& s) const {
+  if (has(s.key)) return string(s.key);
+  if (const std::string* d = fallback_of<std::string>(s)) return *d;
+  return string(s.key);
+}
+std::vector<Vec> Params::points(const ParamSpec& s, int dim) const { return points(s.key, dim); }
 
 const ParamValue& Params::get(const std::string& key) const {
   auto it = values_.find(key);

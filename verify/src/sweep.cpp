@@ -60,8 +60,8 @@ struct Swept {
   bool negative;    // the case's own value is negative: keep the sign
 };
 
-// The numbers a draw replaces: a formula case's floating-point [define] entries; a C++ claim's [params] entries that
-// have a representable range (ParamRange), drawn over a range widened by `widen` so that some fall outside it.
+// The numbers a draw replaces: a formula case's floating-point [define] entries; a C++ claim's [params] entries whose
+// ParamSpec has a finite positive range, drawn over that range widened by `widen` so that some fall outside it.
 std::vector<Swept> sweepable(const toml::table& root, const SweepOptions& o) {
   std::vector<Swept> out;
   const bool formula = !root.contains("claim");
@@ -71,12 +71,16 @@ std::vector<Swept> sweepable(const toml::table& root, const SweepOptions& o) {
         if (const auto* f = v.as_floating_point(); f && f->get() != 0 && std::isfinite(f->get()))
           out.push_back({"define." + std::string(k.str()), o.define_lo, o.define_hi, f->get() < 0});
   } else if (const toml::table* p = root["params"].as_table()) {
-    for (const auto& [k, v] : *p) {
-      const ParamRange* r = param_range(std::string(k.str()));
-      if (!r || !(v.is_floating_point() || v.is_integer())) continue;
-      const double hi = r->hi * o.widen, lo = std::max(r->lo, r->hi * 1e-12) / o.widen;
-      out.push_back({"params." + std::string(k.str()), lo, hi, false});
-    }
+    const ClaimSchemas schemas = claim_schemas();
+    const auto it = schemas.find(root["claim"].value_or(std::string()));
+    if (it == schemas.end()) return out;  // the loader names the unknown claim
+    for (const auto& [k, v] : *p)
+      for (const ParamSpec& r : it->second.params) {
+        if (r.key != k.str() || !(v.is_floating_point() || v.is_integer())) continue;
+        if (!(std::isfinite(r.hi) && r.hi > 0)) continue;
+        const double hi = r.hi * o.widen, lo = std::max(r.lo, r.hi * 1e-12) / o.widen;
+        out.push_back({"params." + std::string(k.str()), lo, hi, false});
+      }
   }
   return out;
 }

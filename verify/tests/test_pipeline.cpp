@@ -225,3 +225,62 @@ TEST_CASE("depends_on names existing cases") {
       CHECK_MESSAGE(found, "no case file cases/*/" << d << ".toml");
     }
 }
+
+namespace {
+const ParamSpec kRate{.key = "rate", .meaning = "a probability", .fallback = 0.25, .lo = 0, .hi = 1, .hi_open = true};
+const ParamSpec kLevels{.key = "levels", .meaning = "doublings", .type = ParamSpec::Type::integer,
+                        .fallback = std::int64_t{3}, .lo = 1, .hi = 8};
+const ParamSpec kKind{.key = "kind", .meaning = "which reading", .type = ParamSpec::Type::string, .fallback = "a",
+                      .choices = {"a", "b"}};
+
+void register_spec_claim() {
+  register_synthetic_claim({
+      .name = "synthetic.spec_params",
+      .summary = "reads its parameters through their specs",
+      .params = {kRate, kLevels, kKind},
+      .run = [](const CaseSpec&, const MonteCarlo&) -> ClaimOutput { return {}; }});
+}
+
+CaseSpec spec_case(const std::string& params) {
+  register_spec_claim();
+  return load_case_from_string("claim = \"synthetic.spec_params\"\nstatement = \"x\"\n[source]\nnote = \"n\"\nsection = \"s\"\n"
+                               "[budget]\nsamples = 10\nseed = 1\n[expect]\nas_written = \"holds\"\n[params]\n" + params, "spec.toml");
+}
+
+std::string load_error(const std::string& params) {
+  try {
+    (void)spec_case(params);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("A ParamSpec validates the case at load and gives its default to the claim") {
+  const CaseSpec absent = spec_case("");
+  CHECK(absent.params.number(kRate) == 0.25);
+  CHECK(absent.params.integer(kLevels) == 3);
+  CHECK(absent.params.string(kKind) == "a");
+  const CaseSpec given = spec_case("rate = 0.5\nlevels = 8\nkind = \"b\"\n");
+  CHECK(given.params.number(kRate) == 0.5);
+  CHECK(given.params.integer(kLevels) == 8);
+  CHECK(given.params.string(kKind) == "b");
+  // Each error names params.<key> and the rule.
+  CHECK(load_error("rate = 1.0\n").find("'params.rate': 1 is outside the accepted range: must be in [0, 1)") != std::string::npos);
+  CHECK(load_error("rate = nan\n").find("'params.rate'") != std::string::npos);
+  CHECK(load_error("levels = 9\n").find("'params.levels': 9 is outside the accepted range: must be in 1..8") != std::string::npos);
+  CHECK(load_error("levels = 2.5\n").find("'params.levels': expected an integer") != std::string::npos);
+  CHECK(load_error("kind = \"c\"\n").find("'params.kind': expected one of \"a\", \"b\", got \"c\"") != std::string::npos);
+  CHECK(load_error("rte = 0.5\n").find("'params.rte'") != std::string::npos);
+  CHECK(describe(kRate) == "number in [0, 1), default 0.25");
+  CHECK(describe(kLevels) == "integer in 1..8, default 3");
+  CHECK(describe(kKind) == "one of \"a\", \"b\", default \"a\"");
+}
+
+TEST_CASE("A claim whose string choices are declared on a number is a bug in its registration") {
+  register_all_claims();
+  CHECK_THROWS_AS(Registry::instance().add({.name = "synthetic.bad_choices",
+                                            .params = {{.key = "k", .meaning = "m", .choices = {"x"}}}}),
+                  std::logic_error);
+}

@@ -86,11 +86,11 @@ struct Limits {
   static constexpr double min_beta = 1e-10;
 };
 
-// What the loader needs to know of a claim to validate a case of it: the [params] keys it accepts and whether it
+// What the loader needs to know of a claim to validate a case of it: the [params] it accepts (ParamSpec) and whether it
 // needs a mixture and a schedule. The claim layer builds these from its registry (claim_schemas() in claim.hpp)
 // and passes them in, so that the loader knows no claims and data flows one way (cases below claims' registry).
 struct ClaimSchema {
-  std::vector<std::string> params;
+  std::vector<ParamSpec> params;
   bool needs_mixture = false;
   bool needs_schedule = false;
 };

@@ -26,7 +26,7 @@ struct ClaimInfo {
   std::string family;   // derived by Registry::add from the name's prefix, e.g. "gaussian_kl"
   std::string summary;  // one sentence
   std::vector<std::string> depends_on;  // claims ("family.claim") or case ids whose truth this check relies on
-  std::vector<std::pair<std::string, std::string>> params;  // accepted [params] keys -> meaning
+  std::vector<ParamSpec> params;  // the [params] it accepts: validated at load, read through Params::number(spec) ...
   bool needs_mixture = false;
   bool needs_schedule = false;
   std::function<ClaimOutput(const CaseSpec&, const MonteCarlo&)> run;

@@ -2,8 +2,10 @@
 // Claim-specific parameters from a case file's [params] table, read through typed getters that name the
 // file and key in every error.
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "verify/gaussian.hpp"
@@ -21,18 +23,28 @@ struct ParamValue {
   std::vector<ParamValue> array;
 };
 
-// The numeric range in which a claim parameter stays representable: outside it, double precision cannot resolve the
-// quantity the claim's estimator computes (a variance so small next to the mean it is added to that draws round to the
-// mean, an SD gap so large that the integrand's unit-size parts fall below rounding). Enforced at load: a value
-// outside is an input error naming params.<key>, the range and why (exit 2). One table for every C++ claim (a key
-// means the same thing wherever it appears); `verify list` prints it under the claims that accept the key.
-struct ParamRange {
+// One [params] key a claim accepts, declared where the claim is registered. The same spec validates the case when
+// it is loaded (type, range, choices: an error names params.<key>, the rule and why, exit 2) and reads the value in the
+// claim (the default when the case leaves the key out), so a claim holds no hand-written checks of its own, and
+// `verify list` prints every spec. Designated initialisers read as the definition:
+//   {.key = "q_uniform", .meaning = "weight of the uniform part of q(z|x)", .fallback = 0.2, .lo = 0, .hi = 1,
+//    .hi_open = true}
+struct ParamSpec {
+  enum class Type { number, integer, boolean, string, points };
+  using Default = std::variant<std::monostate, double, std::int64_t, bool, std::string>;
   std::string key;
-  double lo = 0, hi = 0;
-  std::string why;
+  std::string meaning;
+  Type type = Type::number;
+  Default fallback;  // the value when the key is absent; monostate: the key is required (or the claim decides)
+  double lo = -std::numeric_limits<double>::infinity();  // numbers and integers: the accepted range
+  double hi = std::numeric_limits<double>::infinity();
+  bool lo_open = false, hi_open = false;  // (lo, ...] / [..., hi)
+  std::vector<std::string> choices;       // strings: the accepted values (empty: any string)
+  std::string why;                        // why the range: appended to the error
 };
-const std::vector<ParamRange>& param_ranges();
-const ParamRange* param_range(const std::string& key);  // nullptr: the key has no declared range
+std::string to_string(ParamSpec::Type t);
+// "number in (0, 1], default 0.5" / "one of \"001\", \"002\", default \"001\"" / "points (array of d-vectors)".
+std::string describe(const ParamSpec& s);
 
 class Params {
  public:
@@ -63,8 +75,15 @@ class Params {
   // Bad input in [params]: the error names 'params.<key>'. A claim that refuses the case because of another
   // table (its mixture, its schedule) says so with CaseSpec::fail, which names that table's own key.
   [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
-  // Every numeric value whose key has a ParamRange must lie in it (strings, e.g. model_variance = "beta", pass).
-  void check_ranges() const;
+  // Every value present has its spec's type and lies in its range / choices (keys without a spec are the loader's
+  // concern: it rejects unknown keys before this).
+  void check(const std::vector<ParamSpec>& specs) const;
+  // The value of a spec'd key, or its default (a required key without a default: "missing required parameter").
+  double number(const ParamSpec& s) const;
+  std::int64_t integer(const ParamSpec& s) const;
+  bool boolean(const ParamSpec& s) const;
+  std::string string(const ParamSpec& s) const;
+  std::vector<Vec> points(const ParamSpec& s, int dim) const;
 
  private:
   const ParamValue& get(const std::string& key) const;

@@ -58,16 +58,32 @@ struct ReverseModel {
   double var(int t) const { return v[static_cast<std::size_t>(t)]; }
 };
 
+// The [params] of elbo.decomposition: validated at load, read here with their defaults.
+using PT = ParamSpec::Type;
+const ParamSpec kModel{.key = "model", .meaning = "reverse model", .type = PT::string, .fallback = "linear",
+                       .choices = {"linear", "score"}};
+const ParamSpec kKappa{.key = "kappa", .meaning = "linear model: a_t = sqrt(alpha_t)(1 + kappa beta_t)", .fallback = 0.0};
+const ParamSpec kShift{.key = "shift", .meaning = "linear model: b_t = shift * beta_t", .fallback = 0.0};
+const ParamSpec kX0{.key = "x0", .meaning = "data points x_0", .type = PT::points};
+const ParamSpec kNote{.key = "note", .meaning = "which note's sign convention to check", .type = PT::string,
+                      .fallback = "001", .choices = {"001", "002", "003"}};
+const ParamSpec kFigureSamples{.key = "figure_samples", .meaning = "samples per step for the per-step figure",
+                               .type = PT::integer, .fallback = std::int64_t{20000}, .lo = 2, .hi = 1e7};
+const ParamSpec kTermsSamples{.key = "terms_samples",
+                              .meaning = "score model: draws for the independent estimate of L_T + sum L_{t-1} + L_0 "
+                                         "(absent: the case's samples)",
+                              .type = PT::integer, .lo = 2, .hi = 1e8};
+
 ReverseModel make_model(const CaseSpec& c) {
   const auto& s = c.require_schedule();
   const int T = s.T();
   ReverseModel m;
   m.s = &s;
-  const std::string kind = c.params.string_or("model", "linear");
+  const std::string kind = c.params.string(kModel);
   m.v.assign(static_cast<std::size_t>(T + 1), 0.0);
   for (int t = 1; t <= T; ++t) m.v[static_cast<std::size_t>(t)] = s.beta(t);
   if (kind == "linear") {
-    const double kappa = c.params.number_or("kappa", 0.0), shift = c.params.number_or("shift", 0.0);
+    const double kappa = c.params.number(kKappa), shift = c.params.number(kShift);
     m.a.assign(static_cast<std::size_t>(T + 1), 0.0);
     m.b.assign(static_cast<std::size_t>(T + 1), 0.0);
     for (int t = 1; t <= T; ++t) {
@@ -82,14 +98,12 @@ ReverseModel make_model(const CaseSpec& c) {
       m.m_marg[i - 1] = m.a[i] * m.m_marg[i] + m.b[i];
       m.v_marg[i - 1] = m.a[i] * m.a[i] * m.v_marg[i] + m.v[i];
     }
-  } else if (kind == "score") {
+  } else {  // "score" (kModel's choices)
     const auto& data = c.require_mixture();
     m.linear = false;
     m.diffused.reserve(static_cast<std::size_t>(T + 1));
     m.diffused.push_back(data);
     for (int t = 1; t <= T; ++t) m.diffused.push_back(diffused_mixture(data, s, t));
-  } else {
-    c.params.fail("model", "expected \"linear\" or \"score\", got \"" + kind + "\"");
   }
   return m;
 }
@@ -444,13 +458,10 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
   const auto& data = c.require_mixture();
   const int d = data.dim();
   const ReverseModel m = make_model(c);
-  const std::string note = c.params.string_or("note", "001");
-  if (note != "001" && note != "002" && note != "003") c.params.fail("note", "expected \"001\", \"002\" or \"003\"");
-  const auto points = c.params.points("x0", d);
-  const std::size_t fig_samples = static_cast<std::size_t>(c.params.integer_or("figure_samples", 20000));
-  if (fig_samples < 2 || fig_samples > 10'000'000) c.params.fail("figure_samples", "must be in 2..1e7");
-  const std::size_t terms_samples = static_cast<std::size_t>(c.params.integer_or("terms_samples", static_cast<std::int64_t>(c.samples)));
-  if (terms_samples < 2 || terms_samples > 100'000'000) c.params.fail("terms_samples", "must be in 2..1e8");
+  const std::string note = c.params.string(kNote);
+  const auto points = c.params.points(kX0, d);
+  const auto fig_samples = static_cast<std::size_t>(c.params.integer(kFigureSamples));
+  const auto terms_samples = c.params.has(kTermsSamples.key) ? static_cast<std::size_t>(c.params.integer(kTermsSamples)) : c.samples;
 
   ClaimOutput result;
   Figure bound{"elbo_bound", "ELBO by forward trajectories against log p_theta(x_0)", d == 1 ? "x_0" : "point index",
@@ -524,19 +535,13 @@ ClaimOutput decomposition(const CaseSpec& c, const MonteCarlo& mc) {
 }  // namespace
 
 void register_elbo(Registry& r) {
-  const std::string fam = "elbo";
-  const std::pair<std::string, std::string> model{"model", "reverse model: \"linear\" (default) or \"score\""};
-  const std::pair<std::string, std::string> kappa{"kappa", "linear model: a_t = sqrt(alpha_t)(1 + kappa beta_t) (default 0)"};
-  const std::pair<std::string, std::string> shift{"shift", "linear model: b_t = shift * beta_t (default 0)"};
-  const std::pair<std::string, std::string> x0{"x0", "data points x_0 (array of d-vectors)"};
-  r.add({"elbo.decomposition", fam,
-         "ELBO by forward trajectories against -(L_T + sum L_{t-1} + L_0), and ELBO <= log p_theta(x_0) with a KL gap.",
-         {"kl_closed_form_2d", "post_bayes_step", "fwd_marginal_linear50_1d"},
-         {model, kappa, shift, x0,
-          {"note", "which note's sign convention to check: \"001\" (default), \"002\" or \"003\""},
-          {"figure_samples", "samples per step for the per-step figure (default 20000)"},
-          {"terms_samples", "score model: draws for the independent estimate of L_T + sum L_{t-1} + L_0 (default: samples)"}},
-         true, true, decomposition});
+  r.add({.name = "elbo.decomposition",
+         .summary = "ELBO by forward trajectories against -(L_T + sum L_{t-1} + L_0), and ELBO <= log p_theta(x_0) with a KL gap.",
+         .depends_on = {"kl_closed_form_2d", "post_bayes_step", "fwd_marginal_linear50_1d"},
+         .params = {kModel, kKappa, kShift, kX0, kNote, kFigureSamples, kTermsSamples},
+         .needs_mixture = true,
+         .needs_schedule = true,
+         .run = decomposition});
 }
 
 }  // namespace verify::claims

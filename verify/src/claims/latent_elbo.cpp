@@ -32,12 +32,13 @@ struct VariationalQ {
   }
 };
 
-VariationalQ make_q(const CaseSpec& c) {
-  VariationalQ q{c.params.number_or("q_temperature", 0.5), c.params.number_or("q_uniform", 0.2)};
-  if (!(q.tau > 0) || !std::isfinite(q.tau)) c.params.fail("q_temperature", "must be positive");
-  if (!(q.eta >= 0 && q.eta < 1)) c.params.fail("q_uniform", "must be in [0, 1)");
-  return q;
-}
+// The [params] of both claims: validated at load, read here with their defaults.
+const ParamSpec kTau{.key = "q_temperature", .meaning = "q(z|x) ~ r(x)^tau", .fallback = 0.5, .lo = 0, .lo_open = true};
+const ParamSpec kEta{.key = "q_uniform", .meaning = "weight of the uniform part of q(z|x)", .fallback = 0.2, .lo = 0, .hi = 1,
+                     .hi_open = true};
+const ParamSpec kX{.key = "x", .meaning = "points x", .type = ParamSpec::Type::points};
+
+VariationalQ make_q(const CaseSpec& c) { return {c.params.number(kTau), c.params.number(kEta)}; }
 
 int draw(const Vec& probs, Rng& r) {
   double u = r.uniform(), acc = 0;
@@ -141,7 +142,7 @@ ClaimOutput identities(const CaseSpec& c, const MonteCarlo& mc) {
 ClaimOutput s12_inequality(const CaseSpec& c, const MonteCarlo& mc) {
   const auto& mix = c.require_mixture();
   const VariationalQ qf = make_q(c);
-  const auto points = c.params.points("x", mix.dim());
+  const auto points = c.params.points(kX, mix.dim());
   ClaimOutput out;
   for (std::size_t i = 0; i < points.size(); ++i) {
     const Vec& x = points[i];
@@ -177,15 +178,16 @@ ClaimOutput s12_inequality(const CaseSpec& c, const MonteCarlo& mc) {
 }  // namespace
 
 void register_latent_elbo(Registry& r) {
-  const std::string fam = "latent_elbo";
-  const std::pair<std::string, std::string> tau{"q_temperature", "q(z|x) ~ r(x)^tau (default 0.5)"};
-  const std::pair<std::string, std::string> eta{"q_uniform", "weight of the uniform part of q(z|x) (default 0.2)"};
-  r.add({"latent_elbo.identities", fam,
-         "Note 004 sections 1.2-1.3 with z = mixture component: log p(x) = ELBO + KL and the expansions, averaged over x.",
-         {}, {tau, eta}, true, false, identities});
-  r.add({"latent_elbo.s12_inequality", fam,
-         "Note 004 section 1.2: E_q log q(z) >= E_q log p(z,x) at given points x.", {},
-         {tau, eta, {"x", "points x (array of d-vectors)"}}, true, false, s12_inequality});
+  r.add({.name = "latent_elbo.identities",
+         .summary = "Note 004 sections 1.2-1.3 with z = mixture component: log p(x) = ELBO + KL and the expansions, averaged over x.",
+         .params = {kTau, kEta},
+         .needs_mixture = true,
+         .run = identities});
+  r.add({.name = "latent_elbo.s12_inequality",
+         .summary = "Note 004 section 1.2: E_q log q(z) >= E_q log p(z,x) at given points x.",
+         .params = {kTau, kEta, kX},
+         .needs_mixture = true,
+         .run = s12_inequality});
 }
 
 }  // namespace verify::claims

@@ -17,11 +17,25 @@ namespace verify::claims {
 
 namespace {
 
-int int_param(const CaseSpec& c, const std::string& key, int fallback, int lo, int hi) {
-  const auto v = c.params.integer_or(key, fallback);
-  if (v < lo || v > hi) c.params.fail(key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi));
-  return static_cast<int>(v);
-}
+// The [params] of both claims: validated at load, read here with their defaults.
+using PT = ParamSpec::Type;
+const ParamSpec kTMax{.key = "t_max", .meaning = "start time, exact p_tmax", .fallback = 80.0, .lo = 0, .hi = 1e3, .lo_open = true};
+const ParamSpec kTMin{.key = "t_min", .meaning = "end time (below t_max)", .fallback = 0.002, .lo = 0, .hi = 1e3, .lo_open = true};
+const ParamSpec kRho{.key = "rho", .meaning = "Karras grid exponent", .fallback = 7.0, .lo = 1, .hi = 20};
+const ParamSpec kSteps{.key = "steps", .meaning = "Euler steps at the coarsest level", .type = PT::integer,
+                       .fallback = std::int64_t{32}, .lo = 1, .hi = 100000};
+const ParamSpec kLevels{.key = "levels", .meaning = "number of step doublings", .type = PT::integer,
+                        .fallback = std::int64_t{3}, .lo = 1, .hi = kMaxLevels};
+const ParamSpec kLimitMargin{.key = "limit_margin",
+                             .meaning = "equivalence margin for the h -> 0 limit, in SDs of f (absent: equality)",
+                             .lo = 0, .lo_open = true};
+const ParamSpec kOrderMargin{.key = "order_margin", .meaning = "allowed |fitted order - 1|", .fallback = 0.25, .lo = 0,
+                             .lo_open = true};
+const ParamSpec kSlopeFunctional{.key = "slope_functional",
+                                 .meaning = "index of the functional whose error slope is fitted (1 = E[X^2])",
+                                 .type = PT::integer, .fallback = std::int64_t{1}, .lo = 0, .hi = 100};
+const ParamSpec kFigureSamples{.key = "figure_samples", .meaning = "euler_step: samples drawn for the figure (0 = none)",
+                               .type = PT::integer, .fallback = std::int64_t{3000}, .lo = 0, .hi = 1000000};
 
 // ---------------------------------------------------------------------------------------------------------
 // Note 004 9.1: the VE probability-flow ODE dx/dt = -t grad log p_t(x) carries p_{T_max} to p_{t_min}.
@@ -45,13 +59,12 @@ struct OdeSetup {
 OdeSetup ode_setup(const CaseSpec& c) {
   OdeSetup s{SmallMix::from(c.require_mixture(), c.params), {}, {}, {}, {}, 80, 0.002, 7, 32, 3, 0, {}, {}};
   if (s.q.dim() != 1) c.fail("mixture", "the VE ODE checks use the 1-D mixture (monotone flow-map coupling)");
-  s.tmax = c.params.number_or("t_max", 80.0);
-  s.tmin = c.params.number_or("t_min", 0.002);
-  s.rho = c.params.number_or("rho", 7.0);
-  if (!(s.tmin > 0 && s.tmax > s.tmin && s.tmax <= 1e3)) c.params.fail("t_max", "need 0 < t_min < t_max <= 1000");
-  if (!(s.rho >= 1 && s.rho <= 20)) c.params.fail("rho", "must be in [1, 20]");
-  s.N0 = int_param(c, "steps", 32, 1, 100000);
-  s.L = int_param(c, "levels", 3, 1, kMaxLevels);
+  s.tmax = c.params.number(kTMax);
+  s.tmin = c.params.number(kTMin);
+  s.rho = c.params.number(kRho);
+  if (!(s.tmax > s.tmin)) c.params.fail("t_max", "need t_min < t_max");
+  s.N0 = static_cast<int>(c.params.integer(kSteps));
+  s.L = static_cast<int>(c.params.integer(kLevels));
   s.Nf = s.N0 << (s.L - 1);
   if (s.Nf > 200000) c.params.fail("levels", "too many steps at the finest level");
   const double a = std::pow(s.tmax, 1 / s.rho), b = std::pow(s.tmin, 1 / s.rho);
@@ -95,9 +108,9 @@ LevelSpec ode_spec(const CaseSpec& c, const OdeSetup& s, std::string form, bool 
   spec.label = "t " + Functionals::fmt(s.tmax) + "->" + Functionals::fmt(s.tmin);
   spec.levels = s.L;
   for (int l = 0; l < s.L; ++l) spec.h.push_back(1.0 / (s.N0 << l));
-  spec.margin_rel = c.params.number_or("limit_margin", -1);
-  spec.slope_margin = c.params.number_or("order_margin", 0.25);
-  spec.slope_item = fit ? static_cast<int>(c.params.integer_or("slope_functional", 1)) : -1;
+  spec.margin_rel = c.params.has(kLimitMargin.key) ? c.params.number(kLimitMargin) : -1;
+  spec.slope_margin = c.params.number(kOrderMargin);
+  spec.slope_item = fit ? static_cast<int>(c.params.integer(kSlopeFunctional)) : -1;
   spec.notes = {"Euler on the Karras grid (rho=" + Functionals::fmt(s.rho) + "); start F_Tmax^{-1}(U), control F_tmin^{-1}(U)"};
   return spec;
 }
@@ -147,8 +160,7 @@ ClaimOutput euler_step(const CaseSpec& c, const MonteCarlo& mc) {
   ClaimOutput out;
   out.checks = level_checks(mc, "ode", c.samples, F, ode_spec(c, s, "corrected", false), ode_sampler(s, Ode::euler));
   append(out.checks, level_checks(mc, "ode", c.samples, F, ode_spec(c, s, "as_written", false), ode_sampler(s, Ode::note_sign)));
-  const auto n = c.params.integer_or("figure_samples", 3000);
-  if (n < 0 || n > 1000000) c.params.fail("figure_samples", "must be in 0..1000000");
+  const auto n = c.params.integer(kFigureSamples);
   if (n > 0) out.figures.push_back(ode_figure(mc, s, static_cast<std::size_t>(n)));
   return out;
 }
@@ -156,24 +168,21 @@ ClaimOutput euler_step(const CaseSpec& c, const MonteCarlo& mc) {
 }  // namespace
 
 void register_ve_consistency(Registry& r) {
-  const std::string fam = "ve_consistency";
-  const std::vector<std::pair<std::string, std::string>> ode_params = {
-      {"t_max", "start time, exact p_tmax (default 80)"},
-      {"t_min", "end time (default 0.002)"},
-      {"rho", "Karras grid exponent (default 7)"},
-      {"steps", "Euler steps at the coarsest level (default 32)"},
-      {"levels", "number of step doublings (default 3)"},
-      {"limit_margin", "equivalence margin for the h -> 0 limit, in SDs of f (default: equality)"},
-      {"order_margin", "allowed |fitted order - 1| (default 0.25)"},
-      {"slope_functional", "index of the functional whose error slope is fitted (default 1 = E[X^2])"},
-      {"figure_samples", "euler_step: samples drawn for the figure (default 3000; 0 = none)"}};
-  r.add({"ve_consistency.pf_ode", fam,
-         "Note 004 9.1: the VE probability-flow ODE dx/dt = -t grad log p_t(x) carries p_tmax to p_tmin (Euler, order 1).",
-         {"ve_score_posterior_1d"}, ode_params, true, false, pf_ode});
-  r.add({"ve_consistency.euler_step", fam,
-         "Note 004 9.2: the Euler step x_{t_n} = x_{t_{n+1}} + (t_n - t_{n+1}) t_{n+1} s has the wrong sign; "
-         "x_{t_n} = x_{t_{n+1}} - (t_n - t_{n+1}) t_{n+1} s integrates the VE PF-ODE.",
-         {"ve_consistency.pf_ode"}, ode_params, true, false, euler_step});
+  const std::vector<ParamSpec> ode_params = {kTMax,        kTMin,        kRho,           kSteps,        kLevels,
+                                             kLimitMargin, kOrderMargin, kSlopeFunctional, kFigureSamples};
+  r.add({.name = "ve_consistency.pf_ode",
+         .summary = "Note 004 9.1: the VE probability-flow ODE dx/dt = -t grad log p_t(x) carries p_tmax to p_tmin (Euler, order 1).",
+         .depends_on = {"ve_score_posterior_1d"},
+         .params = ode_params,
+         .needs_mixture = true,
+         .run = pf_ode});
+  r.add({.name = "ve_consistency.euler_step",
+         .summary = "Note 004 9.2: the Euler step x_{t_n} = x_{t_{n+1}} + (t_n - t_{n+1}) t_{n+1} s has the wrong sign; "
+                    "x_{t_n} = x_{t_{n+1}} - (t_n - t_{n+1}) t_{n+1} s integrates the VE PF-ODE.",
+         .depends_on = {"ve_consistency.pf_ode"},
+         .params = ode_params,
+         .needs_mixture = true,
+         .run = euler_step});
 }
 
 }  // namespace verify::claims
