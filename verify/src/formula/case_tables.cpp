@@ -225,7 +225,13 @@ void read_control_variates(const Reader& r, const toml::table& root, const Macro
       if (rel.lhs->op != Op::expect || rel.lhs->type != Type::scalar)
         r.fail(f.where.key, locate(f.where, f.tree->args[0]->begin) +
                                 "the left side of a control variate must be one scalar expectation \\mathbb{E}[h]");
-      if (rel.rhs->random || rel.rhs->mc)
+      // The exact mean may use x_0 where [grid] pins it (checked when the grid point is run); nothing else random.
+      bool other_random = rel.rhs->mc;
+      visit_tree(*rel.rhs, [&](const Expr& x) {
+        if (x.op == Op::random && !(x.text == "x" && !x.args.empty() && x.args[0]->op == Op::number && x.args[0]->value == 0))
+          other_random = true;
+      });
+      if (other_random)
         r.fail(f.where.key, locate(f.where, f.tree->args[1]->begin) +
                                 "the right side of a control variate is its exact mean: it may not be random or estimated");
       m.control_variates.push_back(rel);

@@ -756,7 +756,9 @@ class CaseRunner {
         cv.name = cf.name;
         cv.integrand = add(m, Top{r.lhs.get()});
         try {
-          cv.mean = outer(*r.rhs, {}, {}, worlds[m]);
+          if (r.rhs->random && g.x0.empty())
+            throw InputError(c_.path, cf.where.key, "the exact mean uses x_0: pin x_0 in [grid] ('x_0' = [[...]]), or give a mean that does not depend on it");
+          cv.mean = outer(*r.rhs, {}, {}, worlds[m], r.rhs->random);
         } catch (const EvalError& e) {
           throw InputError(c_.path, cf.where.key, locate(cf.where, e.pos()) + e.what() + (g.label.empty() ? "" : " (" + g.label + ")"));
         }
@@ -946,9 +948,11 @@ class CaseRunner {
   }
 
   // g(means) for one side, with the means substituted for its expectation nodes.
-  double outer(const Expr& side, const std::vector<Top>& nodes, const std::vector<double>& values, const World<double>& w) {
+  double outer(const Expr& side, const std::vector<Top>& nodes, const std::vector<double>& values, const World<double>& w,
+               bool pinned_x0 = false) {
     Plan plan;
     plan.dim = w.dim;
+    plan.pin_x0 = pinned_x0;
     Noise noise;
     Evaluator<double> ev(w, plan, noise, 1);
     ev.integral_memo = &integral_memo_[&w];
