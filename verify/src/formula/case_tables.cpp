@@ -184,6 +184,17 @@ bool is_x_key(const std::string& k, const std::string& step) { return k == "x_{"
 
 }  // namespace
 
+// A table entry's LaTeX string, parsed (errors at its line and column); `w` receives where it sits.
+NodePtr parse_entry(const Reader& r, const toml::node& v, const std::string& key, const MacroTable& macros, Where& w) {
+  const std::string text = str_of(r, v, key);
+  w = r.where(v, key, text);
+  try {
+    return parse_formula(text, macros);
+  } catch (const LatexError& e) {
+    r.latex_fail(w, e);
+  }
+}
+
 // [control_variates]: name = '\mathbb{E}[h] = m', an expectation whose exact value m is known (from definitions
 // other than the formula under test). Each is estimated on the same draws as the forms and regressed out of every
 // Monte Carlo check of the case (checks.cpp, with_control_variates); resolved under every model like a form.
@@ -195,14 +206,8 @@ void read_control_variates(const Reader& r, const toml::table& root, const Macro
   if (t->size() > 32) r.fail("control_variates", "at most 32 control variates");
   for (const auto& [k, v] : *t) {
     const std::string name(k.str()), key = "control_variates." + name;
-    const std::string text = str_of(r, v, key);
-    const Where w = r.where(v, key, text);
-    NodePtr tree;
-    try {
-      tree = parse_formula(text, macros);
-    } catch (const LatexError& e) {
-      r.latex_fail(w, e);
-    }
+    Where w;
+    const NodePtr tree = parse_entry(r, v, key, macros, w);
     if (tree->kind != Kind::relation || tree->args.size() != 2 || tree->text != "=")
       r.fail(key, locate(w, tree->begin) + "a control variate is an equation E[h] = m: an expectation and its exact value");
     FormulaForm f;
@@ -569,14 +574,8 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
     if (!t) r.fail(table, "expected a table of name = LaTeX");
     for (const auto& [k, v] : *t) {
       const std::string name(k.str()), key = std::string(table) + "." + name;
-      const std::string text = str_of(r, v, key);
-      const Where w = r.where(v, key, text);
-      NodePtr tree;
-      try {
-        tree = parse_formula(text, macros);
-      } catch (const LatexError& e) {
-        r.latex_fail(w, e);
-      }
+      Where w;
+      NodePtr tree = parse_entry(r, v, key, macros, w);
       if (tree->kind != Kind::relation) {
         // A right-hand side alone replaces the statement's.
         if (!stmt) r.fail(key, "with a derivation as the statement, a form must be a whole relation (lhs = rhs)");
