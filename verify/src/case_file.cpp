@@ -429,7 +429,8 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
   const bool formula_case = !root.contains("claim");
   if (formula_case)
     r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
-            "macros", "define", "grid", "model", "models", "forms", "mutants", "by_construction"});
+            "macros", "define", "grid", "model", "models", "forms", "mutants", "by_construction",
+            "control_variates"});
   else
     r.only({"claim", "description", "statement", "source", "budget", "mixture", "schedule", "params", "tolerance", "expect",
             "by_construction"});

@@ -184,6 +184,65 @@ bool is_x_key(const std::string& k, const std::string& step) { return k == "x_{"
 
 }  // namespace
 
+// A table entry's LaTeX string, parsed (errors at its line and column); `w` receives where it sits.
+NodePtr parse_entry(const Reader& r, const toml::node& v, const std::string& key, const MacroTable& macros, Where& w) {
+  const std::string text = str_of(r, v, key);
+  w = r.where(v, key, text);
+  try {
+    return parse_formula(text, macros);
+  } catch (const LatexError& e) {
+    r.latex_fail(w, e);
+  }
+}
+
+// [control_variates]: name = '\mathbb{E}[h] = m', an expectation whose exact value m is known (from definitions
+// other than the formula under test). Each is estimated on the same draws as the forms and regressed out of every
+// Monte Carlo check of the case (checks.cpp, with_control_variates); resolved under every model like a form.
+void read_control_variates(const Reader& r, const toml::table& root, const MacroTable& macros, FormulaCase& fc) {
+  const toml::node* n = root.get("control_variates");
+  if (!n) return;
+  auto t = n->as_table();
+  if (!t || t->empty()) r.fail("control_variates", "expected a table of name = '\\mathbb{E}[h] = m' (an expectation and its exact value)");
+  if (t->size() > 32) r.fail("control_variates", "at most 32 control variates");
+  for (const auto& [k, v] : *t) {
+    const std::string name(k.str()), key = "control_variates." + name;
+    Where w;
+    const NodePtr tree = parse_entry(r, v, key, macros, w);
+    if (tree->kind != Kind::relation || tree->args.size() != 2 || tree->text != "=")
+      r.fail(key, locate(w, tree->begin) + "a control variate is an equation E[h] = m: an expectation and its exact value");
+    FormulaForm f;
+    f.name = name;
+    f.role = "control_variate";
+    f.tree = tree;
+    f.latex = to_latex(*tree);
+    f.where = w;
+    fc.control_variates.push_back(f);
+  }
+  for (auto& m : fc.models)
+    for (const auto& f : fc.control_variates) {
+      Relation rel;
+      try {
+        rel = resolve_relation(*f.tree, m.context);
+      } catch (const LatexError& e) {
+        r.latex_fail(f.where, e);
+      }
+      if (rel.rhs_const) r.fail(f.where.key, "a control variate's mean must be known exactly: no '+ \\text{const}'");
+      if (rel.lhs->op != Op::expect || rel.lhs->type != Type::scalar)
+        r.fail(f.where.key, locate(f.where, f.tree->args[0]->begin) +
+                                "the left side of a control variate must be one scalar expectation \\mathbb{E}[h]");
+      // The exact mean may use x_0 where [grid] pins it (checked when the grid point is run); nothing else random.
+      bool other_random = rel.rhs->mc;
+      visit_tree(*rel.rhs, [&](const Expr& x) {
+        if (x.op == Op::random && !(x.text == "x" && !x.args.empty() && x.args[0]->op == Op::number && x.args[0]->value == 0))
+          other_random = true;
+      });
+      if (other_random)
+        r.fail(f.where.key, locate(f.where, f.tree->args[1]->begin) +
+                                "the right side of a control variate is its exact mean: it may not be random or estimated");
+      m.control_variates.push_back(rel);
+    }
+}
+
 void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_ptr, const std::string& file_text) {
   const toml::table& root = *static_cast<const toml::table*>(root_ptr);
   Reader r(path, file_text);
@@ -515,14 +574,8 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
     if (!t) r.fail(table, "expected a table of name = LaTeX");
     for (const auto& [k, v] : *t) {
       const std::string name(k.str()), key = std::string(table) + "." + name;
-      const std::string text = str_of(r, v, key);
-      const Where w = r.where(v, key, text);
-      NodePtr tree;
-      try {
-        tree = parse_formula(text, macros);
-      } catch (const LatexError& e) {
-        r.latex_fail(w, e);
-      }
+      Where w;
+      NodePtr tree = parse_entry(r, v, key, macros, w);
       if (tree->kind != Kind::relation) {
         // A right-hand side alone replaces the statement's.
         if (!stmt) r.fail(key, "with a derivation as the statement, a form must be a whole relation (lhs = rhs)");
@@ -554,6 +607,7 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
       }
     }
   }
+  read_control_variates(r, root, macros, *fc);
   // Does any form use t? Then the grid must give it.
   bool uses_t = false;
   for (const auto& m : fc->models)

@@ -382,6 +382,7 @@ class CaseRunner {
   void run_point(const GridPoint& g, const std::vector<bool>& here, std::vector<Check>& out,
                  std::map<std::size_t, std::vector<std::pair<Estimate, std::string>>>& ratios) {
     here_ = &here;
+    integral_memo_.clear();
     const std::size_t M = fc_.models.size(), F = fc_.forms.size();
     std::vector<World<double>> worlds(M);
     for (std::size_t m = 0; m < M; ++m) setup_world(worlds[m], c_, fc_.models[m], g);
@@ -393,7 +394,8 @@ class CaseRunner {
     pi.plan.pin_x0 = !g.x0.empty();
     const long T = c_.schedule ? c_.schedule->T() : 0;
     Noise empty_noise;
-    for (const bool mutants : {false, true})
+    for (const bool mutants : {false, true}) {
+      if (mutants) plan_control_variates(worlds, pi, T);  // after the real forms: their draws stay as they were
       for (std::size_t m = 0; m < M; ++m)
         for (std::size_t f = 0; f < F; ++f) {
           if (fc_.forms[f].mutant != mutants || !active(f)) continue;
@@ -401,6 +403,7 @@ class CaseRunner {
           plan_expr(*fc_.models[m].relations[f].lhs, ev, pi, mutants, T);
           plan_expr(*fc_.models[m].relations[f].rhs, ev, pi, mutants, T);
         }
+    }
     if (pi.plan.pin_x0) pi.plan.x0 = false;
     if (pi.plan.chain && pi.plan.pin_xt) throw InputError(c_.path, "grid", "x_t is pinned but the formulas need the whole forward chain");
     if (pi.plan.chain) pi.plan.eps = pi.plan.xprev = false;
@@ -485,6 +488,7 @@ class CaseRunner {
         }
       }
     }
+    add_control_variates(worlds, integrands.empty() && !any_per_draw, add_integrand, g);
     // The Monte Carlo run (shared draws for every form and model of this grid point).
     MonteCarlo::Multi mres;
     PerDrawRecord rec;
@@ -690,6 +694,15 @@ class CaseRunner {
             ch.estimate = a;
             ch.estimate.std_error = std::sqrt(std::max(var, 0.0) / static_cast<double>(mres.samples));
             ch.reference = b.mean;
+            if (!cvs_[m].empty()) {
+              std::vector<double> ga(mres.estimates.size(), 0.0), gd = ga;
+              ga[i] = gd[i] = 1;
+              gd[j] = -1;
+              Estimate dd = ch.estimate;
+              dd.mean = a.mean - b.mean;
+              dd.std_error = ch.estimate.std_error;
+              apply_control_variates(ch, m, ga, gd, a, dd, mres);
+            }
             ch.scale = std::max(std::abs(a.mean), std::abs(b.mean));
             ch.scale_name = "the larger side";
             ch.notes.push_back("the left side contains an expectation estimated inside each draw (a KL or E of conditional laws): "
@@ -709,6 +722,116 @@ class CaseRunner {
   }
 
   Plan saved_plan_;
+
+  // ---------- [control_variates]: expectations of exactly known mean, regressed out of the Monte Carlo checks
+  struct ControlVariate {
+    int integrand = -1;  // index into the grid point's integrands
+    double mean = 0;     // its exact value (the right side, evaluated without randomness)
+    std::string name;
+  };
+  std::vector<std::vector<ControlVariate>> cvs_;  // per model, at the current grid point
+  std::map<const World<double>*, std::map<std::string, double>> integral_memo_;  // per world, at the current grid point
+
+  void plan_control_variates(const std::vector<World<double>>& worlds, PlanInfo& pi, long T) {
+    Noise empty_noise;
+    for (std::size_t m = 0; m < fc_.models.size(); ++m)
+      for (const Relation& r : fc_.models[m].control_variates) {
+        Evaluator<double> ev(worlds[m], pi.plan, empty_noise, 1);
+        plan_expr(*r.lhs, ev, pi, false, T);
+      }
+  }
+
+  // Adds each control variate's expectation to the integrands (none when the grid point has nothing to estimate)
+  // and evaluates its exact mean.
+  template <class AddIntegrand>
+  void add_control_variates(const std::vector<World<double>>& worlds, bool nothing_to_estimate, AddIntegrand& add,
+                            const GridPoint& g) {
+    cvs_.assign(fc_.models.size(), {});
+    if (nothing_to_estimate) return;
+    for (std::size_t m = 0; m < fc_.models.size(); ++m)
+      for (std::size_t j = 0; j < fc_.models[m].control_variates.size(); ++j) {
+        const Relation& r = fc_.models[m].control_variates[j];
+        const FormulaForm& cf = fc_.control_variates[j];
+        ControlVariate cv;
+        cv.name = cf.name;
+        cv.integrand = add(m, Top{r.lhs.get()});
+        try {
+          if (r.rhs->random && g.x0.empty())
+            throw InputError(c_.path, cf.where.key, "the exact mean uses x_0: pin x_0 in [grid] ('x_0' = [[...]]), or give a mean that does not depend on it");
+          cv.mean = outer(*r.rhs, {}, {}, worlds[m], r.rhs->random);
+        } catch (const EvalError& e) {
+          throw InputError(c_.path, cf.where.key, locate(cf.where, e.pos()) + e.what() + (g.label.empty() ? "" : " (" + g.label + ")"));
+        }
+        if (!std::isfinite(cv.mean))
+          throw InputError(c_.path, cf.where.key, "the exact mean of this control variate is not a finite number (" + g.label + ")");
+        cvs_[m].push_back(cv);
+      }
+  }
+
+  // Regression control variates: the check's estimate g(means), linearised as grad . means (the delta method), is
+  // replaced by grad . means - c . (cv means - exact means) with c = Cov(cv)^-1 Cov(cv, grad . integrands) fitted by
+  // least squares on the same draws (bias O(1/n)); its SE is the residual's, inflated by (n - 2) / (n - q - 2) for the
+  // q fitted coefficients (Lavenberg and Welch). Not under rqmc, whose covariance rests on a few randomisations.
+  Estimate fit_control_variates(std::size_t m, const std::vector<double>& grad, const Estimate& e,
+                                const MonteCarlo::Multi& res, std::vector<double>* coef) const {
+    const auto& cvs = cvs_[m];
+    const auto q = static_cast<Eigen::Index>(cvs.size());
+    const std::size_t k = res.estimates.size();
+    Mat S(q, q);
+    Vec b(q);
+    double var = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = 0; j < k; ++j) var += grad[i] * grad[j] * res.cov(i, j);
+    for (Eigen::Index a = 0; a < q; ++a) {
+      const auto ia = static_cast<std::size_t>(cvs[static_cast<std::size_t>(a)].integrand);
+      b[a] = 0;
+      for (std::size_t i = 0; i < k; ++i) b[a] += grad[i] * res.cov(i, ia);
+      for (Eigen::Index c = 0; c < q; ++c) S(a, c) = res.cov(ia, static_cast<std::size_t>(cvs[static_cast<std::size_t>(c)].integrand));
+    }
+    // A tiny ridge: a control variate that is identically 0 here (or two that coincide) must not break the solve.
+    const double ridge = 1e-12 * (S.diagonal().cwiseAbs().maxCoeff() + 1e-300);
+    const Vec c = (S + ridge * Mat::Identity(q, q)).ldlt().solve(b);
+    Estimate out = e;
+    for (Eigen::Index a = 0; a < q; ++a) {
+      const ControlVariate& cv = cvs[static_cast<std::size_t>(a)];
+      out.mean -= c[a] * (res.estimates[static_cast<std::size_t>(cv.integrand)].mean - cv.mean);
+    }
+    const double n = static_cast<double>(res.samples);
+    const double resid = std::max(var - b.dot(c), 0.0);
+    out.std_error = std::sqrt(resid / n * (n - 2) / (n - static_cast<double>(q) - 2));
+    out.std_dev = std::sqrt(resid);
+    out.method = EstimateMethod::control_variates;
+    out.trace.clear();
+    if (coef) coef->assign(c.data(), c.data() + q);
+    return out;
+  }
+
+  void apply_control_variates(Check& ch, std::size_t m, const std::vector<double>& grad_l, const std::vector<double>& grad_diff,
+                              const Estimate& L, const Estimate& diff, const MonteCarlo::Multi& res) const {
+    std::string names;
+    for (const auto& cv : cvs_[m]) names += (names.empty() ? "" : ", ") + cv.name;
+    if (!res.estimates.empty() && res.estimates[0].method == EstimateMethod::rqmc) {
+      ch.notes.push_back("control variates (" + names + ") not used: under rqmc the covariance rests on the randomisations only, "
+                         "too few to fit their coefficients");
+      return;
+    }
+    const double q = static_cast<double>(cvs_[m].size());
+    if (static_cast<double>(res.samples) < 10 * (q + 2)) {
+      ch.notes.push_back("control variates (" + names + ") not used: fewer than 10 draws per fitted coefficient");
+      return;
+    }
+    std::vector<double> coef;
+    const Estimate lc = fit_control_variates(m, grad_l, L, res, nullptr);
+    const Estimate dc = fit_control_variates(m, grad_diff, diff, res, &coef);
+    std::string cs;
+    for (std::size_t a = 0; a < coef.size(); ++a) cs += (a ? ", " : "") + cvs_[m][a].name + " " + num(coef[a]);
+    ch.notes.push_back("control variates regressed out (coefficients of the difference: " + cs + "); SE of the difference " +
+                       num(ch.estimate.std_error) + " without them, " + num(dc.std_error) + " with them");
+    const double se = dc.std_error;
+    ch.estimate = lc;
+    ch.estimate.std_error = se;
+    ch.reference = lc.mean - dc.mean;
+  }
 
   // The exact proof of the same relation at the same point (prove.hpp), beside the numeric verdict.
   ProofPoint proof_point(const GridPoint& g) const {
@@ -825,11 +948,14 @@ class CaseRunner {
   }
 
   // g(means) for one side, with the means substituted for its expectation nodes.
-  double outer(const Expr& side, const std::vector<Top>& nodes, const std::vector<double>& values, const World<double>& w) {
+  double outer(const Expr& side, const std::vector<Top>& nodes, const std::vector<double>& values, const World<double>& w,
+               bool pinned_x0 = false) {
     Plan plan;
     plan.dim = w.dim;
+    plan.pin_x0 = pinned_x0;
     Noise noise;
     Evaluator<double> ev(w, plan, noise, 1);
+    ev.integral_memo = &integral_memo_[&w];
     for (std::size_t i = 0; i < nodes.size(); ++i) ev.substitutes[{nodes[i].e, nodes[i].level}] = values[i];
     const Val<double> v = ev.eval(side);
     return v.v[0];
@@ -837,7 +963,8 @@ class CaseRunner {
 
   // g(means) with its delta-method SE: Var g = grad^T Cov grad / n, the gradient by central differences (exact for
   // the linear functions that most sides are).
-  static Estimate delta(const std::function<double(const std::vector<double>&)>& g, const MonteCarlo::Multi& res) {
+  static Estimate delta(const std::function<double(const std::vector<double>&)>& g, const MonteCarlo::Multi& res,
+                        std::vector<double>* grad_out = nullptr) {
     std::vector<double> mu;
     for (const auto& e : res.estimates) mu.push_back(e.mean);
     const std::size_t k = mu.size();
@@ -858,6 +985,7 @@ class CaseRunner {
     e.std_error = std::sqrt(std::max(var, 0.0) / static_cast<double>(std::max<std::size_t>(res.samples, 1)));
     e.std_dev = e.std_error * std::sqrt(static_cast<double>(e.samples));
     e.method = res.estimates.empty() ? EstimateMethod::plain : res.estimates[0].method;
+    if (grad_out) *grad_out = grad;
     return e;
   }
 
@@ -878,9 +1006,10 @@ class CaseRunner {
                          const MonteCarlo::Multi& res) {
     const Relation& r = fc_.models[m].relations[f];
     Estimate diff, L;
+    std::vector<double> grad_diff, grad_l;
     try {
-      diff = delta([&](const std::vector<double>& mu) { return side(m, f, true, fp, w, mu) - side(m, f, false, fp, w, mu); }, res);
-      L = delta([&](const std::vector<double>& mu) { return side(m, f, true, fp, w, mu); }, res);
+      diff = delta([&](const std::vector<double>& mu) { return side(m, f, true, fp, w, mu) - side(m, f, false, fp, w, mu); }, res, &grad_diff);
+      L = delta([&](const std::vector<double>& mu) { return side(m, f, true, fp, w, mu); }, res, &grad_l);
     } catch (const EvalError& e) {
       eval_fail(f, e, g);
     }
@@ -891,6 +1020,7 @@ class CaseRunner {
     }
     ch.estimate.std_error = diff.std_error;
     ch.reference = L.mean - diff.mean;
+    if (!cvs_[m].empty()) apply_control_variates(ch, m, grad_l, grad_diff, L, diff, res);
     // Relative discrepancies are stated against the larger side (a side near 0 makes a poor unit).
     ch.scale = std::max(std::abs(ch.estimate.mean), std::abs(ch.reference));
     ch.scale_name = "the larger side";

@@ -783,7 +783,46 @@ Val<T> Evaluator<T>::score(const Dist& d, const Val<T>& at) {
 
 // 1-D quadrature of a deterministic integrand over the real line (sinh-sinh) or [lo, hi] (tanh-sinh).
 template <class T>
+std::string Evaluator<T>::integral_key(const Expr& e) {
+  auto it = integral_keys_.find(&e);
+  if (it == integral_keys_.end()) {
+    IntegralKey k;
+    k.memo = true;
+    visit_tree(e, [&](const Expr& x) {
+      if (x.op == Op::index_var && x.id >= 0 && std::find(k.indices.begin(), k.indices.end(), x.id) == k.indices.end())
+        k.indices.push_back(x.id);
+      if ((x.op == Op::bound && x.id != e.id) || x.op == Op::limit_var || x.op == Op::recurrence || x.op == Op::rec_prev ||
+          x.random || x.mc)
+        k.memo = false;
+    });
+    if (k.memo) k.text = canonical(e);
+    it = integral_keys_.emplace(&e, std::move(k)).first;
+  }
+  if (!it->second.memo) return {};
+  std::string key = it->second.text;
+  for (int id : it->second.indices) {
+    auto v = indices_.find(id);
+    if (v == indices_.end()) return {};
+    key += "|" + std::to_string(v->second);
+  }
+  return key;
+}
+
+template <class T>
 Val<T> Evaluator<T>::integral(const Expr& e) {
+  std::string memo_key;
+  if (integral_memo) {
+    memo_key = integral_key(e);
+    if (!memo_key.empty())
+      if (auto it = integral_memo->find(memo_key); it != integral_memo->end()) return scalar_val(it->second);
+  }
+  Val<T> v = integral_uncached(e);
+  if (!memo_key.empty()) (*integral_memo)[memo_key] = v.v[0];
+  return v;
+}
+
+template <class T>
+Val<T> Evaluator<T>::integral_uncached(const Expr& e) {
   using std::abs;
   const Expr& body = *e.args[0];
   ++in_integral_;

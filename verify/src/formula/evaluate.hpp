@@ -105,6 +105,11 @@ class Evaluator {
   // estimates: the Monte Carlo means when the outer function of the means is evaluated.
   std::map<std::pair<const Expr*, int>, T> substitutes;
 
+  // Where set, deterministic integrals are remembered here by their canonical text and the values of the summation
+  // indices they use, so that the outer functions of a check (evaluated many times by the delta method, and once
+  // per form) compute each integral once per grid point. The caller owns it (one per World).
+  std::map<std::string, T>* integral_memo = nullptr;
+
   // Limits (\lim_{h \to 0}): evaluation at one level of a limit node (0 the coarsest); and, for planning the noise, the
   // value a limit's variable takes at its finest level when it is evaluated outside its limit.
   void enter_level(const Expr& limit, int level);
@@ -172,6 +177,14 @@ class Evaluator {
   Val<T> log_density(const Dist& d, const Val<T>& at);
   Val<T> score(const Dist& d, const Val<T>& at);
   Val<T> integral(const Expr& e);
+  struct IntegralKey {
+    bool memo = false;         // false: the body uses a bound variable, a limit or a sequence (not remembered)
+    std::string text;          // canonical text of the integral
+    std::vector<int> indices;  // the summation indices its body uses, in order
+  };
+  std::map<const Expr*, IntegralKey> integral_keys_;
+  std::string integral_key(const Expr& e);  // "" when not remembered
+  Val<T> integral_uncached(const Expr& e);
   [[noreturn]] void fail(const Expr& e, const std::string& why) const { throw EvalError(e.pos, why, e.origin); }
 };
 

@@ -41,6 +41,7 @@ struct FormulaModel {
   std::string name;  // "" when the case has one model
   Context context;
   std::vector<Relation> relations;  // one per form, resolved under this model
+  std::vector<Relation> control_variates;  // one per FormulaCase::control_variates: E[h] = its exact mean
 };
 
 struct GridPoint {
@@ -61,6 +62,8 @@ struct FormulaCase {
   // Derivations: the lines as written (LaTeX) and, per pair (i, j), whether they were compared (for the report).
   std::vector<std::string> lines;
   std::vector<std::string> line_relations;
+  // [control_variates]: expectations with exact means, regressed out of every Monte Carlo check (docs/formulas.md).
+  std::vector<FormulaForm> control_variates;
 };
 
 // Reads the formula tables of a case file into c.formula (called by the case loader). `path` names the file.
