@@ -172,6 +172,14 @@ class Evaluator {
   Val<T> log_density(const Dist& d, const Val<T>& at);
   Val<T> score(const Dist& d, const Val<T>& at);
   Val<T> integral(const Expr& e);
+  // The discrete latent: the mixture's pieces at a component number, a table of probabilities, a categorical law.
+  Val<T> component(const Expr& e);
+  Val<T> tabulate(const Expr& e);
+  Val<T> categorical_probs(const Dist& d, int lanes_needed);
+  long latent_value(const Expr& where, const T& k, long K) const;
+  const Val<T>& responsibilities(const Val<T>& x);  // p(k | x) for every lane (width K), cached for the last x
+  Val<T> resp_x_, resp_;
+  std::map<std::string, Val<T>> tables_;  // tabulate nodes with a key (Expr::latex), computed once per block
   [[noreturn]] void fail(const Expr& e, const std::string& why) const { throw EvalError(e.pos, why, e.origin); }
 };
 
