@@ -1,5 +1,5 @@
 #pragma once
-// Small helpers for the elbo and latent_elbo families: isotropic Gaussian log-densities and KLs written
+// Small helpers for the elbo family: isotropic Gaussian log-densities and KLs written
 // out for speed (no Cholesky per call), and the bookkeeping that turns a paired-difference estimate into an
 // estimate of one side.
 #include <algorithm>

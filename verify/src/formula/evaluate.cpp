@@ -811,11 +811,9 @@ Val<T> Evaluator<T>::score(const Dist& d, const Val<T>& at) {
 
 template <class T>
 long Evaluator<T>::latent_value(const Expr& where, const T& k, long K) const {
-  using std::round;
-  const T r = round(k);
-  if (!(r == k) || r < T(1) || r > T(K))
-    fail(where, "the latent z takes the values 1.." + std::to_string(K) + ", got " + num(k));
-  return static_cast<long>(r);
+  const long r = k >= T(1) && k <= T(K) ? static_cast<long>(k) : 0;
+  if (r == 0 || !(T(r) == k)) fail(where, "the latent z takes the values 1.." + std::to_string(K) + ", got " + num(k));
+  return r;
 }
 
 // The probabilities of a categorical law, checked: non-negative and summing to 1.
@@ -824,6 +822,9 @@ Val<T> Evaluator<T>::categorical_probs(const Dist& d, int lanes_needed) {
   using std::abs;
   (void)lanes_needed;
   const Val<T> w = eval(*d.mean);
+  // A table computed once per block is checked once.
+  const bool keyed = d.mean->op == Op::tabulate && !d.mean->latex.empty();
+  if (keyed && !checked_tables_.insert(d.mean->latex).second) return w;
   for (int l = 0; l < w.lanes; ++l) {
     T sum = T(0);
     for (int j = 0; j < w.width; ++j) {

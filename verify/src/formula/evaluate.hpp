@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -180,6 +181,7 @@ class Evaluator {
   const Val<T>& responsibilities(const Val<T>& x);  // p(k | x) for every lane (width K), cached for the last x
   Val<T> resp_x_, resp_;
   std::map<std::string, Val<T>> tables_;  // tabulate nodes with a key (Expr::latex), computed once per block
+  std::set<std::string> checked_tables_;  // ... and their probabilities checked once
   [[noreturn]] void fail(const Expr& e, const std::string& why) const { throw EvalError(e.pos, why, e.origin); }
 };
 
