@@ -407,7 +407,7 @@ class Resolver {
           if (v != std::floor(v)) fail(n, "'" + symbol_name(n) + "' is used as an index but is not an integer");
           return index_const(static_cast<long>(v));
         }
-        if (n.sym.base == "K" && ctx_.mixture) return index_const(static_cast<long>(ctx_.mixture->size()));
+        if (n.sym.base == "K" && has_latent()) return index_const(static_cast<long>(ctx_.mixture->size()));
         break;
       }
       case Kind::add:
@@ -2113,7 +2113,9 @@ class Resolver {
         const Node& f = *dn->args[0];
         std::vector<NodePtr> args(dn->args.begin() + 1, dn->args.end());
         DistPtr d;
-        if (f.sym.base == "N" && f.sym.style == "cal" && dn->seps.size() == 2 && dn->seps[0] == ";")
+        if (DistPtr L = latent_law(*dn))
+          d = L;
+        else if (f.sym.base == "N" && f.sym.style == "cal" && dn->seps.size() == 2 && dn->seps[0] == ";")
           d = gaussian_law(*dn, *args[1], *args[2]);
         else if (ExprPtr L = defined_law(f))
           d = L->dists[0];
@@ -2211,7 +2213,7 @@ class Resolver {
   }
   // K, \pi_k, \mu_k, \Sigma_k: the mixture's number of components, weights, means and covariances.
   ExprPtr latent_vocabulary(const Node& n, const std::string& c) {
-    if (!ctx_.mixture) return nullptr;
+    if (!has_latent()) return nullptr;  // only where the case defines a law of z: elsewhere \mu_1 may be a typo for \mu
     if (c == "K" && !n.sub) {
       Node b = n;
       b.sup.reset();
@@ -2391,8 +2393,10 @@ class Resolver {
         fail(n, "'" + d.key + "' takes " + std::to_string(d.params.size()) + " argument(s), got " + std::to_string(n.args.size() - 1));
       return categorical_law(latent_table(d, n), n);
     }
-    if (f.sym.base != "p" || f.sub || !f.sym.accents.empty() || !f.sym.style.empty() || !ctx_.mixture) return nullptr;
-    const long K = latent_count(n);
+    // A [define]d p (p = p_{data}, say) wins over the vocabulary, as everywhere.
+    if (f.sym.base != "p" || f.sub || !f.sym.accents.empty() || !f.sym.style.empty() || ctx_.defines.count(symbol_name(bare)))
+      return nullptr;
+    const long K = latent_count(n);  // p(z) without a mixture: an error naming it
     if (n.args.size() == 2) {  // p(z): the weights
       Expr w;
       w.op = Op::data;
