@@ -845,7 +845,6 @@ Val<T> Evaluator<T>::component(const Expr& e) {
   const long K = static_cast<long>(mix.size());
   if (K == 0) fail(e, "internal: the latent z without a mixture");
   const int d = mix.dim();
-  std::vector<T> x(static_cast<std::size_t>(d)), r(static_cast<std::size_t>(K));
   if (e.text == "posterior") return responsibilities(eval(*e.args[0]));
   if (e.text == "entry") {  // the k-th entry of a table of probabilities
     const Val<T> kv = eval(*e.args[0]), tab = eval(*e.args[1]);
@@ -863,6 +862,8 @@ Val<T> Evaluator<T>::component(const Expr& e) {
   const Val<T>* resp = what == responsibility ? &responsibilities(xv) : nullptr;
   const int width = what == mean ? d : what == cov ? d * d : 1;
   Val<T> out(L, width);
+  Scratch<T> xs(static_cast<std::size_t>(d));
+  T* x = xs.data();
   for (int l = 0; l < L; ++l) {
     const std::size_t k = static_cast<std::size_t>(latent_value(e, kv.at(0, l), K) - 1);
     const auto& c = mix.components()[k];
@@ -874,9 +875,9 @@ Val<T> Evaluator<T>::component(const Expr& e) {
       for (int i = 0; i < d; ++i)
         for (int j = 0; j < d; ++j) out.at(i * d + j, l) = c.cov(i, j);
     } else {
-      for (int i = 0; i < d; ++i) x[static_cast<std::size_t>(i)] = xv.at(i, l);
+      for (int i = 0; i < d; ++i) x[i] = xv.at(i, l);
       if (what == log_density) {
-        out.at(0, l) = c.log_density(x.data());
+        out.at(0, l) = c.log_density(x);
       } else {
         out.at(0, l) = resp->at(static_cast<int>(k), l);
       }
