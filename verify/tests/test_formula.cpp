@@ -469,6 +469,59 @@ TEST_CASE("deterministic integrals are remembered per summation index where the 
   const ExprPtr e = resolve(*parse_formula("\\sum_{s=1}^{3}\\int_0^1 x^s\\,dx + \\int_0^1 x^2\\,dx + \\int_0^1 x^2\\,dx"), f.ctx);
   World<double> w;
   w.t = 5;
+// The discrete latent z of a mixture (note 004 sections 1.2-1.3): z = the component number 1..K, p(z) the weights,
+// p(x | z) the component density, p(z | x) the responsibilities, and a [define]d function of z a law over 1..K.
+namespace {
+void define_function(Fixture& f, const std::string& key, const std::string& body) {
+  Definition d = definition_key(*parse_formula(key));
+  d.body = parse_formula(body);
+  f.ctx.defines[d.key] = d;
+}
+double normal_density(double x, double m, double v) { return std::exp(-(x - m) * (x - m) / (2 * v)) / std::sqrt(2 * M_PI * v); }
+}  // namespace
+
+TEST_CASE("the discrete latent: the mixture's weights, components, responsibilities, and laws of z") {
+  Fixture f;  // weights 0.5, 0.5; components N(-1, 0.3), N(1.5, 0.6)
+  f.define("x", 0.4);
+  const double n1 = normal_density(0.4, -1, 0.3), n2 = normal_density(0.4, 1.5, 0.6), px = 0.5 * n1 + 0.5 * n2;
+  const double r1 = 0.5 * n1 / px, r2 = 0.5 * n2 / px;
+  // A law of z: tempered responsibilities mixed with the uniform, as in cases/latent_elbo. Defining it makes z the
+  // latent (and K, \pi_k, \mu_k, \Sigma_k the mixture's).
+  CHECK(f.refusal("\\pi_2").find("unknown symbol") != std::string::npos);
+  define_function(f, "q(z \\mid x)", "0.8\\frac{p(z \\mid x)^{0.5}}{\\sum_{k=1}^{K} p(k \\mid x)^{0.5}} + \\frac{0.2}{K}");
+  CHECK(f.value("K").first == 2);
+  CHECK(f.value("\\pi_2").first == 0.5);
+  CHECK(f.value("\\mu_2").first == 1.5);
+  CHECK(f.value("\\Sigma_1").first == 0.3);
+  CHECK(f.value("p(x \\mid 2)").first == doctest::Approx(n2).epsilon(1e-14));
+  CHECK(f.value("p(x, 1)").first == doctest::Approx(0.5 * n1).epsilon(1e-14));
+  CHECK(f.value("p(2 \\mid x)").first == doctest::Approx(r2).epsilon(1e-14));
+  CHECK(f.value("p(x)").first == doctest::Approx(px).epsilon(1e-14));
+  // Bayes' rule: the responsibilities sum to 1 (50 digits: to rounding).
+  CHECK(boost::multiprecision::abs(f.value("\\sum_{k=1}^{K} p(k \\mid x) - 1").second) < mp50("1e-45"));
+  const double q1 = 0.8 * std::sqrt(r1) / (std::sqrt(r1) + std::sqrt(r2)) + 0.1, q2 = 1 - q1;
+  CHECK(f.value("q(1 \\mid x)").first == doctest::Approx(q1).epsilon(1e-14));
+  // \int ... dz over the latent is the sum over z = 1..K: the total mass, the entropy of p(z), the KL.
+  CHECK(f.value("\\int q(z \\mid x)\\,dz").first == doctest::Approx(1.0).epsilon(1e-15));
+  CHECK(f.value("\\int p(z)\\log p(z)\\,dz").first == doctest::Approx(-std::log(2.0)).epsilon(1e-15));
+  CHECK(f.value("\\int q(z \\mid x)\\log\\frac{q(z \\mid x)}{p(z \\mid x)}\\,dz").first ==
+        doctest::Approx(q1 * std::log(q1 / r1) + q2 * std::log(q2 / r2)).epsilon(1e-13));
+  // Once a law of z is defined, z must be bound (an expectation, an integral dz, a sum).
+  CHECK(f.refusal("q(z \\mid x)").find("not bound") != std::string::npos);
+  CHECK(f.refusal("z^2").find("discrete latent") != std::string::npos);
+  CHECK(f.refusal("\\nabla_z \\log q(z \\mid x)").find("no score") != std::string::npos);
+}
+
+TEST_CASE("an expectation over a law of z draws z by the inverse CDF at one uniform; a KL draws its own z") {
+  Fixture f;
+  f.define("x", 0.4);
+  define_function(f, "q(z \\mid x)", "0.8\\frac{p(z \\mid x)^{0.5}}{\\sum_{k=1}^{K} p(k \\mid x)^{0.5}} + \\frac{0.2}{K}");
+  const double n1 = normal_density(0.4, -1, 0.3), n2 = normal_density(0.4, 1.5, 0.6);
+  const double q1 = 0.8 * std::sqrt(n1) / (std::sqrt(n1) + std::sqrt(n2)) + 0.1;
+  const ExprPtr e = resolve(*parse_formula("\\mathbb{E}_{z\\sim q(z \\mid x)}[10 z + \\pi_z]"), f.ctx);
+  REQUIRE(e->op == Op::expect);
+  CHECK(e->bound_names == std::vector<std::string>{"z"});  // the key that pairs it with other E_{z ~ q}
+  World<double> w;
   w.dim = 1;
   w.schedule = ScheduleT<double>(&f.schedule, f.ctx.sigma2);
   w.data = MixtureT<double>(f.mixture);
@@ -524,4 +577,18 @@ first = '\mathbb{E}[x_0] = 1'
   CHECK(std::abs(mean_z) < 0.3);
   CHECK(var_z > 0.7);
   CHECK(var_z < 1.35);
+  plan.bound = {{e->bound_ids[0], 1, 0, false, 0}};
+  plan.main_size = 1;
+  Noise noise;
+  noise.lanes = 4;
+  noise.main_per_lane = 1;
+  noise.main = {0.01, q1 - 1e-9, q1 + 1e-9, 0.999};
+  Evaluator<double> ev(w, plan, noise, 4);
+  const Val<double> v = ev.eval(*e);
+  CHECK(v.v == std::vector<double>{10.5, 10.5, 20.5, 20.5});
+  // A KL's variable has no name: its draws are its own (checks.cpp keys a discrete law's slot by the name).
+  const ExprPtr kl = resolve(*parse_formula("D_{KL}(q(z \\mid x) \\| p(z \\mid x))"), f.ctx);
+  CHECK(kl->op == Op::expect);
+  CHECK(kl->bound_names.empty());
+  CHECK(kl->dists[0]->kind == Dist::Kind::categorical);
 }

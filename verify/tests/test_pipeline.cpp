@@ -187,6 +187,8 @@ TEST_CASE("The checks issue 11 item 6 found to hold by construction are labelled
        {"log_px_is_elbo_plus_kl", "neg_elbo_prior_form", "s12_expansion_corrected", "s13_decomposition", "quick_corrected"}},
       {"cases/latent_elbo/latent_identities_2d.toml",
        {"log_px_is_elbo_plus_kl", "neg_elbo_prior_form", "s12_expansion_corrected", "s13_decomposition", "quick_corrected"}},
+      {"cases/latent_elbo/latent_s12_inequality_sharp.toml", {"corrected"}},
+      {"cases/latent_elbo/latent_s12_inequality_three_1d.toml", {"corrected"}},
       {"cases/forward_process/fwd_data_variance_oneshot_2d.toml", {"as_written"}},
   };
   for (const auto& [path, forms] : labelled) {

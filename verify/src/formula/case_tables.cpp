@@ -601,6 +601,7 @@ void read_formula_tables(CaseSpec& c, const std::string& path, const void* root_
   for (auto& m : fc->models) {
     for (const auto& f : fc->forms) {
       try {
+        m.context.first_id = static_cast<int>(m.relations.size()) * 100000;  // bound ids unique across the forms
         m.relations.push_back(resolve_relation(*f.tree, m.context));
       } catch (const LatexError& e) {
         r.latex_fail(f.where, e);

@@ -112,6 +112,7 @@ std::pair<int, int> slot_size(const Dist& d) {
     case Dist::Kind::posterior_x0:
     case Dist::Kind::reverse: return {1, d.dim};
     case Dist::Kind::diffused: return {1, 2 * d.dim};
+    case Dist::Kind::categorical: return {1, 0};
   }
   return {0, d.dim};
 }
@@ -358,7 +359,11 @@ class CaseRunner {
       }
       if (x.op == Op::expect)
         for (std::size_t i = 0; i < x.bound_ids.size(); ++i) {
-          const std::string key = canonical(*x.dists[i]);
+          std::string key = canonical(*x.dists[i]);
+          // A discrete law's draws are shared only by expectations that name the same variable (E_{z \sim q}
+          // twice: the same z); a KL draws its own, so that log p(x) = ELBO + KL is not an identity draw by draw.
+          if (x.dists[i]->kind == Dist::Kind::categorical)
+            key += i < x.bound_names.size() ? "|" + x.bound_names[i] : "|KL#" + std::to_string(x.bound_ids[i]);
           auto it = pi.slot_of_law.find(key);
           if (it == pi.slot_of_law.end()) {
             const auto [u, n] = slot_size(*x.dists[i]);

@@ -585,6 +585,26 @@ Val<T> Evaluator<T>::sample(const Dist& d, int id) {
       }
       return out;
     }
+    case Dist::Kind::categorical: {
+      // The inverse CDF of the probabilities at one uniform: z = the first k with w_1 + ... + w_k > u.
+      const Val<T> w = categorical_probs(d, lanes_);
+      const int K = w.width;
+      for (int l = 0; l < lanes_; ++l) {
+        const T u = nz(l, 0);
+        T acc = T(0);
+        int k = K;
+        for (int j = 0; j < K; ++j) {
+          acc += w.at(j, l);
+          if (u < acc) {
+            k = j + 1;
+            break;
+          }
+        }
+        while (k > 1 && !(w.at(k - 1, l) > 0)) --k;  // rounding at the top end: never a value of probability 0
+        out.at(0, l) = T(k);
+      }
+      return out;
+    }
     case Dist::Kind::posterior_x0:
     case Dist::Kind::reverse: {
       const long s = index(*d.step);
@@ -706,6 +726,13 @@ Val<T> Evaluator<T>::log_density(const Dist& d, const Val<T>& at) {
       }
       return out;
     }
+    case Dist::Kind::categorical: {
+      const Val<T> w = categorical_probs(d, 1);
+      const int L = std::max(lanes, w.lanes);
+      Val<T> out(L, 1);
+      for (int l = 0; l < L; ++l) out.at(0, l) = log(w.at(static_cast<int>(latent_value(*d.mean, at.at(0, l), w.width)) - 1, l));
+      return out;
+    }
   }
   return Val<T>();
 }
@@ -777,8 +804,125 @@ Val<T> Evaluator<T>::score(const Dist& d, const Val<T>& at) {
       }
       return out;
     }
+    case Dist::Kind::categorical: fail(*d.mean, "a discrete law (of the latent z) has no score");
   }
   return Val<T>();
+}
+
+template <class T>
+long Evaluator<T>::latent_value(const Expr& where, const T& k, long K) const {
+  const long r = k >= T(1) && k <= T(K) ? static_cast<long>(k) : 0;
+  if (r == 0 || !(T(r) == k)) fail(where, "the latent z takes the values 1.." + std::to_string(K) + ", got " + num(k));
+  return r;
+}
+
+// The probabilities of a categorical law, checked: non-negative and summing to 1.
+template <class T>
+Val<T> Evaluator<T>::categorical_probs(const Dist& d, int lanes_needed) {
+  using std::abs;
+  (void)lanes_needed;
+  const Val<T> w = eval(*d.mean);
+  // A table computed once per block is checked once.
+  const bool keyed = d.mean->op == Op::tabulate && !d.mean->latex.empty();
+  if (keyed && !checked_tables_.insert(d.mean->latex).second) return w;
+  for (int l = 0; l < w.lanes; ++l) {
+    T sum = T(0);
+    for (int j = 0; j < w.width; ++j) {
+      const T p = w.at(j, l);
+      if (!(p >= 0) || !(p <= 1)) fail(*d.mean, "the probability of z = " + std::to_string(j + 1) + " is " + num(p) + ", not in [0, 1]");
+      sum += p;
+    }
+    if (!(abs(sum - T(1)) <= T(1e-9)))
+      fail(*d.mean, "the probabilities of the law of z sum to " + num(sum) + ", not 1 (over z = 1.." + std::to_string(w.width) + ")");
+  }
+  return w;
+}
+
+// pi_k, log N(x; mu_k, Sigma_k), mu_k, Sigma_k, p(k | x) and the vector of responsibilities, with k per lane.
+template <class T>
+Val<T> Evaluator<T>::component(const Expr& e) {
+  const MixtureT<T>& mix = w_.data;
+  const long K = static_cast<long>(mix.size());
+  if (K == 0) fail(e, "internal: the latent z without a mixture");
+  const int d = mix.dim();
+  if (e.text == "posterior") return responsibilities(eval(*e.args[0]));
+  if (e.text == "entry") {  // the k-th entry of a table of probabilities
+    const Val<T> kv = eval(*e.args[0]), tab = eval(*e.args[1]);
+    const int L = std::max(kv.lanes, tab.lanes);
+    Val<T> out(L, 1);
+    for (int l = 0; l < L; ++l) out.at(0, l) = tab.at(static_cast<int>(latent_value(e, kv.at(0, l), tab.width)) - 1, l);
+    return out;
+  }
+  enum { weight, mean, cov, log_density, responsibility } what = e.text == "weight" ? weight : e.text == "mean" ? mean
+                                                           : e.text == "cov" ? cov : e.text == "log_density" ? log_density : responsibility;
+  const Val<T> kv = eval(*e.args[0]);
+  Val<T> xv;
+  if (what == log_density || what == responsibility) xv = eval(*e.args[1]);
+  const int L = std::max(kv.lanes, xv.lanes);
+  const Val<T>* resp = what == responsibility ? &responsibilities(xv) : nullptr;
+  const int width = what == mean ? d : what == cov ? d * d : 1;
+  Val<T> out(L, width);
+  Scratch<T> xs(static_cast<std::size_t>(d));
+  T* x = xs.data();
+  for (int l = 0; l < L; ++l) {
+    const std::size_t k = static_cast<std::size_t>(latent_value(e, kv.at(0, l), K) - 1);
+    const auto& c = mix.components()[k];
+    if (what == weight) {
+      out.at(0, l) = mix.weights()[k];
+    } else if (what == mean) {
+      for (int i = 0; i < d; ++i) out.at(i, l) = c.mean[i];
+    } else if (what == cov) {
+      for (int i = 0; i < d; ++i)
+        for (int j = 0; j < d; ++j) out.at(i * d + j, l) = c.cov(i, j);
+    } else {
+      for (int i = 0; i < d; ++i) x[i] = xv.at(i, l);
+      if (what == log_density) {
+        out.at(0, l) = c.log_density(x);
+      } else {
+        out.at(0, l) = resp->at(static_cast<int>(k), l);
+      }
+    }
+  }
+  return out;
+}
+
+// The responsibilities at x for every lane. A formula of the latent asks for them many times at the same x (every
+// term of q(z | x) = ... p(z | x)^tau / sum_k p(k | x)^tau, at every z): computed once per block of draws.
+template <class T>
+const Val<T>& Evaluator<T>::responsibilities(const Val<T>& xv) {
+  if (resp_x_.lanes == xv.lanes && resp_x_.width == xv.width && resp_x_.v == xv.v && !resp_.v.empty()) return resp_;
+  const MixtureT<T>& mix = w_.data;
+  const int K = static_cast<int>(mix.size()), d = mix.dim();
+  std::vector<T> x(static_cast<std::size_t>(d)), r(static_cast<std::size_t>(K));
+  Val<T> out(xv.lanes, K);
+  for (int l = 0; l < xv.lanes; ++l) {
+    for (int i = 0; i < d; ++i) x[static_cast<std::size_t>(i)] = xv.at(i, l);
+    mix.responsibilities(x.data(), r.data());
+    for (int k = 0; k < K; ++k) out.at(k, l) = r[static_cast<std::size_t>(k)];
+  }
+  resp_x_ = xv;
+  resp_ = std::move(out);
+  return resp_;
+}
+
+// (f(1), ..., f(K)): the body at each value of its bound index, one column per value.
+template <class T>
+Val<T> Evaluator<T>::tabulate(const Expr& e) {
+  if (!e.latex.empty())
+    if (auto it = tables_.find(e.latex); it != tables_.end()) return it->second;
+  std::vector<Val<T>> cols;
+  int L = 1;
+  for (int k = 1; k <= e.dim; ++k) {
+    indices_[e.id] = k;
+    cols.push_back(eval(*e.args[0]));
+    L = std::max(L, cols.back().lanes);
+  }
+  indices_.erase(e.id);
+  Val<T> out(L, e.dim);
+  for (int k = 0; k < e.dim; ++k)
+    for (int l = 0; l < L; ++l) out.at(k, l) = cols[static_cast<std::size_t>(k)].at(0, l);
+  if (!e.latex.empty()) tables_[e.latex] = out;
+  return out;
 }
 
 // 1-D quadrature of a deterministic integrand over the real line (sinh-sinh) or [lo, hi] (tanh-sinh).
@@ -1196,6 +1340,8 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
       fail(e, "internal: the variable of a limit outside its limit");
     }
     case Op::const_term: fail(e, "internal: a constant term reached the evaluator");
+    case Op::component: return component(e);
+    case Op::tabulate: return tabulate(e);
   }
   fail(e, "internal: unknown operation");
 }

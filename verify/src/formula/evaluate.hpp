@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -185,6 +186,15 @@ class Evaluator {
   std::map<const Expr*, IntegralKey> integral_keys_;
   std::string integral_key(const Expr& e);  // "" when not remembered
   Val<T> integral_uncached(const Expr& e);
+  // The discrete latent: the mixture's pieces at a component number, a table of probabilities, a categorical law.
+  Val<T> component(const Expr& e);
+  Val<T> tabulate(const Expr& e);
+  Val<T> categorical_probs(const Dist& d, int lanes_needed);
+  long latent_value(const Expr& where, const T& k, long K) const;
+  const Val<T>& responsibilities(const Val<T>& x);  // p(k | x) for every lane (width K), cached for the last x
+  Val<T> resp_x_, resp_;
+  std::map<std::string, Val<T>> tables_;  // tabulate nodes with a key (Expr::latex), computed once per block
+  std::set<std::string> checked_tables_;  // ... and their probabilities checked once
   [[noreturn]] void fail(const Expr& e, const std::string& why) const { throw EvalError(e.pos, why, e.origin); }
 };
 

@@ -55,6 +55,8 @@ const char* op_name(Op op) {
     case Op::rec_prev: return "prev";
     case Op::limit: return "lim";
     case Op::limit_var: return "limvar";
+    case Op::component: return "comp";
+    case Op::tabulate: return "tab";
   }
   return "?";
 }
@@ -76,9 +78,10 @@ struct Printer {
       for (double v : e.data) os << ' ' << v;
     if (e.op == Op::derivative) os << " n=" << e.value;
     if (e.op == Op::limit) os << " L=" << e.value << " p=" << e.data[0] << " from=" << e.data[1] << (e.data[2] > 0 ? " up" : " down");
-    if (e.op == Op::bound || e.op == Op::integral || e.op == Op::derivative || e.op == Op::sum || e.op == Op::prod || e.op == Op::median || (e.op == Op::index_var && e.id >= 0))
+    if (e.op == Op::bound || e.op == Op::integral || e.op == Op::derivative || e.op == Op::sum || e.op == Op::prod || e.op == Op::median || (e.op == Op::index_var && e.id >= 0) || e.op == Op::tabulate)
       os << " #" << rename(e.id);
     for (int id : e.bound_ids) os << " #" << rename(id);
+    for (const auto& name : e.bound_names) os << " @" << name;
     if (e.rec) {
       // The same sequence inside a limit (its step count the limit's variable) is another object.
       bool in_limit = false;

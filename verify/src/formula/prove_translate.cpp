@@ -415,6 +415,7 @@ std::string Translator::law_name(const Dist& d) const {
     case Dist::Kind::posterior_x0: return "q(x_0 | x_s)";
     case Dist::Kind::reverse: return "q(x_{s-1} | x_s)";
     case Dist::Kind::gaussian: return "N(m, v)";
+    case Dist::Kind::categorical: return "the law of the latent z";
   }
   return "a law";
 }
@@ -559,7 +560,8 @@ std::optional<Translator::Law> Translator::exact_law(const Dist& dist) {
       g.cov = entries(C);
       return g;
     }
-    case Dist::Kind::gaussian: break;
+    case Dist::Kind::gaussian:
+    case Dist::Kind::categorical: break;
   }
   return std::nullopt;
 }
@@ -783,6 +785,8 @@ AVal Translator::value(const Expr& e) {
     case Op::rec_prev: throw NotAlgebraic("a sequence defined by a recurrence (a sampler)");
     case Op::limit:
     case Op::limit_var: throw NotAlgebraic("a limit (extrapolated numerically, not taken symbolically)");
+    case Op::component:
+    case Op::tabulate: throw NotAlgebraic("the discrete latent z (the mixture's components)");
   }
   throw NotAlgebraic("an operation");
 }

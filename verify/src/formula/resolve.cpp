@@ -222,7 +222,7 @@ namespace {
 
 class Resolver {
  public:
-  explicit Resolver(const Context& c) : ctx_(c) {}
+  explicit Resolver(const Context& c) : ctx_(c), next_id_(c.first_id) {}
 
   ExprPtr run(const Node& n) { return value(n); }
 
@@ -273,6 +273,7 @@ class Resolver {
     int id;
     Type type;
     int dim;
+    bool latent = false;  // bound to a categorical law: the discrete latent z (a number 1..K per draw)
   };
   struct IndexVar {
     std::string name;
@@ -406,6 +407,7 @@ class Resolver {
           if (v != std::floor(v)) fail(n, "'" + symbol_name(n) + "' is used as an index but is not an integer");
           return index_const(static_cast<long>(v));
         }
+        if (n.sym.base == "K" && has_latent()) return index_const(static_cast<long>(ctx_.mixture->size()));
         break;
       }
       case Kind::add:
@@ -798,6 +800,7 @@ class Resolver {
         e.dim = it->dim;
         e.pos = n.begin;
         e.latex = name;
+        if (it->latent) e.text = "latent";
         ExprPtr v = P(std::move(e));
         return n.sup ? power(n, v, *n.sup) : v;
       }
@@ -1111,7 +1114,11 @@ class Resolver {
       if (!ctx_.schedule) fail(n, "'\\epsilon' (the noise of x_t) needs a [schedule] in the case");
       v = rv("eps", t_index(n), n);
     } else if ((c == "epsilon" || c == "varepsilon") && has_sub && looks_like_index(*n.sub)) v = rv("eps", step_of(), n);
+    else if (c == "z" && !has_sub && !in_step_ && has_latent())
+      fail(n, "'z' is the discrete latent in this case (a [define]d law of z): bind it, \\mathbb{E}_{z \\sim q(z \\mid x)}[...], "
+              "\\int ... dz or \\sum_{z=1}^{K}; a standard normal needs another name here");
     else if (c == "z" && !has_sub) v = in_step_ ? rv_step_z(n) : rv("z", nullptr, n);
+    else if (ExprPtr lv = latent_vocabulary(n, c)) return lv;
     else if (c == "p" && has_sub && (word_of(*n.sub) == "data" || (n.sub->kind == Kind::symbol && n.sub->sym.style == "rm" && n.sub->sym.base == "data"))) {
       Expr e;
       e.op = Op::number;
@@ -1187,8 +1194,15 @@ class Resolver {
       if (!labelled) it = ctx_.defines.find(symbol_name(bare));
       if (it != ctx_.defines.end() && it->second.kind == Definition::Kind::function) {
         const Definition& d = it->second;
+        // q(z \mid x) at a value of the latent: the entry of its table (the same numbers as the law it defines).
+        if (has_latent() && !d.params.empty() && symbol_name(*d.params[0]) == "z" && args.size() == d.params.size() &&
+            latent_syntax(*args[0]))
+          if (ExprPtr k = latent_arg(*args[0])) {
+            ExprPtr v = make(Op::component, Type::scalar, 1, {k, latent_table(d, n)}, n, "entry");
+            return f.sup && !labelled ? power(f, v, *f.sup) : v;
+          }
         for (const auto& s : n.seps)
-          if (s != ",") fail(n, "a function's arguments are separated by commas");
+          if (s != "," && s != "|") fail(n, "a function's arguments are separated by commas (or a bar, q(z \\mid x))");
         if (args.size() != d.params.size())
           fail(n, "'" + d.key + "' takes " + std::to_string(d.params.size()) + " argument(s), got " + std::to_string(args.size()));
         std::vector<std::pair<std::string, NodePtr>> subs;
@@ -1214,6 +1228,7 @@ class Resolver {
     const std::string w = word_of(f);
     const std::string sub_word = f.sub ? word_of(*f.sub) : "";
     if (f.sym.style == "rm" && f.sym.base == "Var" && !f.sub && args.size() == 1 && n.seps.empty()) return plain_variance(n, args[0]);
+    if (f.sym.style == "rm" && f.sym.base == "Cat" && !f.sub) return categorical_of_vector(n, args);
     // \Phi(z): the standard normal CDF (unless the case defines \Phi).
     if (core_name(f) == "Phi" && !f.sub) {
       if (args.size() != 1 || !n.seps.empty()) fail(n, "\\Phi (the standard normal CDF) takes one argument");
@@ -1764,6 +1779,7 @@ class Resolver {
   }
 
   ExprPtr density_value(const Node& n, const Node& f, const std::vector<NodePtr>& args) {
+    if (ExprPtr v = latent_density(n, f)) return f.sup ? power(f, v, *f.sup) : v;
     // A user-defined law symbol (q = \mathcal N(...)) used as q(x).
     DistPtr d = named_law(n, f, args, n.seps);
     ExprPtr at = as_point(value(*args[0]));
@@ -1782,6 +1798,7 @@ class Resolver {
         if (n->args.size() != 3 || n->seps.size() != 1 || n->seps[0] != ",") fail(*n, "a law is written \\mathcal N(m, v)");
         return {gaussian_law(*n, *n->args[1], *n->args[2]), nullptr};
       }
+      if (DistPtr L = latent_law(*n)) return {L, n->args[1]};
       // A [define]d law written with its variable, p_\theta(x) with p_\theta = \mathcal N(m, v): the defined law
       // wins over the vocabulary's p_theta(x_{t-1} | x_t), as definitions do everywhere else.
       if (n->args.size() == 2 && n->seps.empty())
@@ -1801,6 +1818,8 @@ class Resolver {
     auto [P1, var1] = law_of(pa);
     auto [Q1, var2] = law_of(qa);
     if (P1->dim != Q1->dim) fail(n, "the two laws of the KL have different dimensions");
+    if ((P1->kind == Dist::Kind::categorical) != (Q1->kind == Dist::Kind::categorical))
+      fail(n, "a KL between a discrete law (of the latent z) and a continuous one");
     const int id = next_id_++;
     Expr y;
     y.op = Op::bound;
@@ -1850,7 +1869,8 @@ class Resolver {
         const int id = next_id_++;
         laws.push_back(L);
         ids.push_back(id);
-        bound_.push_back({symbol_name(v), id, Type::vector, L->dim});
+        if (L->kind == Dist::Kind::categorical) bound_.push_back({symbol_name(v), id, Type::scalar, 1, true});
+        else bound_.push_back({symbol_name(v), id, Type::vector, L->dim});
       }
       // Other subscripts (q, x_0, t, \epsilon, q(x_{1:T}|x_0)) name what the expectation is over: the model's own
       // random variables, which every draw samples anyway.
@@ -1877,6 +1897,13 @@ class Resolver {
     e.args = {body};
     e.dists = laws;
     e.bound_ids = ids;
+    for (const DistPtr& L : laws)
+      if (L->kind == Dist::Kind::categorical) {
+        // Draws of a discrete law are keyed by the variable's name (see checks.cpp): name every variable.
+        for (std::size_t i = 0; i < binds.size(); ++i)
+          if (binds[i]->kind == Kind::sim) e.bound_names.push_back(symbol_name(*binds[i]->args[0]));
+        break;
+      }
     e.pos = n.begin;
     e.latex = frag(n);
     e.mc = true;
@@ -1926,6 +1953,32 @@ class Resolver {
 
   ExprPtr integral(const Node& n) {
     const Node& var = *n.args[1];
+    if (var.kind == Kind::symbol && var.sym.base == "z" && !var.sub && !var.sup && var.sym.accents.empty() && has_latent()) {
+      // \int f dz over the discrete latent: the sum over its values 1..K (the counting measure).
+      if (n.sub || n.sup) fail(n, "an integral over the discrete latent z is the sum over all its values: give no limits");
+      const int id = next_id_++;
+      indices_.push_back({"z", id});
+      ExprPtr body;
+      try {
+        body = as_scalar(value(*n.args[0]));
+      } catch (...) {
+        indices_.pop_back();
+        throw;
+      }
+      indices_.pop_back();
+      check_numeric(*n.args[0], body);
+      if (body->type != Type::scalar) fail(n, "the integrand must be a scalar");
+      Expr e;
+      e.op = Op::sum;
+      e.type = Type::scalar;
+      e.id = id;
+      e.args = {index_const(1), index_const(static_cast<long>(ctx_.mixture->size())), body};
+      e.random = body->random;
+      e.mc = body->mc;
+      e.pos = n.begin;
+      e.latex = frag(n);
+      return P(std::move(e));
+    }
     if (var.kind != Kind::symbol || var.sub)
       fail(var, "only integrals over one scalar variable (dx) are supported; write trajectories as expectations E_{q(x_{1:T}|x_0)}[...]");
     ExprPtr lo, hi;
@@ -2060,12 +2113,15 @@ class Resolver {
         const Node& f = *dn->args[0];
         std::vector<NodePtr> args(dn->args.begin() + 1, dn->args.end());
         DistPtr d;
-        if (f.sym.base == "N" && f.sym.style == "cal" && dn->seps.size() == 2 && dn->seps[0] == ";")
+        if (DistPtr L = latent_law(*dn))
+          d = L;
+        else if (f.sym.base == "N" && f.sym.style == "cal" && dn->seps.size() == 2 && dn->seps[0] == ";")
           d = gaussian_law(*dn, *args[1], *args[2]);
         else if (ExprPtr L = defined_law(f))
           d = L->dists[0];
         else if (is_density_name(f))
           d = named_law(*dn, f, args, dn->seps);
+        if (d && d->kind == Dist::Kind::categorical) fail(n, "a discrete law (of the latent z) has no score");
         if (d) {
           // The variable of differentiation must be the density's argument.
           // \nabla_x \log p(y) with x not in y is the usual shorthand for the score at y; \nabla_x \log p(2x) would
@@ -2106,6 +2162,256 @@ class Resolver {
       }
     }
     fail(n, "\\nabla is supported for the log-density of a law: \\nabla_x \\log p_t(x), \\nabla_{x_t} \\log q(x_t | x_0)");
+  }
+  // ---------- the discrete latent z of a mixture: the component number 1..K (note 004 sections 1.2-1.3). p(z) is
+  // the weights, p(x | z) the component density, p(z | x) the responsibilities (Bayes' rule on the mixture), and a
+  // [define] function of z (q(z \mid x) = ...) a law over 1..K whose probabilities are its values.
+
+  // Does the case define a law of z (a [define] function whose first parameter is z)? Then z is the latent.
+  bool has_latent() const {
+    if (!ctx_.mixture) return false;
+    for (const auto& [k, d] : ctx_.defines)
+      if (d.kind == Definition::Kind::function && !d.params.empty() && d.params[0]->kind == Kind::symbol &&
+          d.params[0]->sym.base == "z" && !d.params[0]->sub && d.params[0]->sym.accents.empty())
+        return true;
+    return false;
+  }
+  long latent_count(const Node& n) const {
+    if (!ctx_.mixture) fail(n, "the discrete latent z (a mixture component 1..K) needs a [mixture] in the case");
+    return static_cast<long>(ctx_.mixture->size());
+  }
+  ExprPtr component(const std::string& what, std::vector<ExprPtr> args, const Node& n) const {
+    Type type = Type::scalar;
+    int dim = 1;
+    if (what == "mean") type = Type::vector, dim = ctx_.dim;
+    if (what == "cov") type = ctx_.dim == 1 ? Type::scalar : Type::matrix, dim = ctx_.dim;
+    if (what == "posterior") type = Type::vector, dim = static_cast<int>(latent_count(n));
+    return make(Op::component, type, dim, std::move(args), n, what);
+  }
+  // A value of the latent: a variable bound to a categorical law, a summation index, or a whole number; else null.
+  ExprPtr latent_arg(const Node& a) {
+    const Node* s = &a;
+    while (s->kind == Kind::group) s = s->args[0].get();
+    if (s->kind == Kind::symbol && s->sym.base == "z" && !s->sub && !s->sup && s->sym.accents.empty()) {
+      bool bound = false;
+      for (const auto& b : bound_)
+        if (b.name == symbol_name(*s)) bound = true;
+      for (const auto& iv : indices_)
+        if (iv.name == "z" && s->sym.primes == 0) bound = true;
+      if (!bound && !ctx_.defines.count(symbol_name(*s)) && !ctx_.grid.count(symbol_name(*s)))
+        fail(a, "the latent z is not bound here: write \\mathbb{E}_{z \\sim q(z \\mid x)}[...], \\int ... dz or \\sum_{z=1}^{K}");
+    }
+    if (s->kind == Kind::number) {
+      if (s->text.find('.') != std::string::npos) return nullptr;
+      return as_scalar(index(*s));
+    }
+    if (s->kind != Kind::symbol && s->kind != Kind::add && s->kind != Kind::sub) return nullptr;
+    ExprPtr v = value(a);
+    if (v->type == Type::index || v->op == Op::index_var) return as_scalar(v);
+    if (v->op == Op::bound && v->text == "latent") return v;
+    return nullptr;
+  }
+  // K, \pi_k, \mu_k, \Sigma_k: the mixture's number of components, weights, means and covariances.
+  ExprPtr latent_vocabulary(const Node& n, const std::string& c) {
+    if (!has_latent()) return nullptr;  // only where the case defines a law of z: elsewhere \mu_1 may be a typo for \mu
+    if (c == "K" && !n.sub) {
+      Node b = n;
+      b.sup.reset();
+      ExprPtr v = as_scalar(index(b));
+      return n.sup ? power(n, v, *n.sup) : v;
+    }
+    if (!n.sub || (c != "pi" && c != "mu" && c != "Sigma") || !latent_syntax(*n.sub)) return nullptr;
+    ExprPtr k = latent_arg(*n.sub);
+    if (!k) return nullptr;
+    ExprPtr v = component(c == "pi" ? "weight" : c == "mu" ? "mean" : "cov", {k}, n);
+    return n.sup ? power(n, v, *n.sup) : v;
+  }
+  // \operatorname{Cat}(w): the law on 1..K with probabilities w (a vector; K is its length).
+  ExprPtr categorical_of_vector(const Node& n, const std::vector<NodePtr>& args) {
+    if (args.size() != 1 || !n.seps.empty()) fail(n, "\\operatorname{Cat}(w) takes one vector of probabilities");
+    ExprPtr w = value(*args[0]);
+    check_numeric(*args[0], w);
+    if (w->type != Type::vector || w->dim < 2)
+      fail(*args[0], "\\operatorname{Cat}(w) takes a vector of at least two probabilities, got " + describe(w));
+    Expr e;
+    e.op = Op::number;
+    e.type = Type::distribution;
+    e.dists = {categorical_law(w, n)};
+    e.pos = n.begin;
+    return P(std::move(e));
+  }
+  DistPtr categorical_law(ExprPtr probs, const Node& n) const {
+    Dist d;
+    d.kind = Dist::Kind::categorical;
+    d.mean = std::move(probs);
+    d.dim = 1;
+    d.latex = frag(n);
+    return law(d);
+  }
+  struct LatentParts {
+    std::vector<NodePtr> target, given;
+  };
+  LatentParts split_density_args(const Node& n) const {
+    LatentParts p;
+    bool after_bar = false;
+    for (std::size_t i = 1; i < n.args.size(); ++i) {
+      if (i > 1 && n.seps[i - 2] == "|") after_bar = true;
+      (after_bar ? p.given : p.target).push_back(n.args[i]);
+    }
+    return p;
+  }
+  static bool plain_point_name(const Node& a) {
+    const Node* s = &a;
+    while (s->kind == Kind::group) s = s->args[0].get();
+    return s->kind == Kind::symbol && !s->sub && !s->sup && s->sym.base != "z";
+  }
+  // Could this argument be a value of the latent (before resolving it)? z, a number, a summation index, a variable
+  // bound to a categorical law.
+  bool latent_syntax(const Node& a) const {
+    const Node* s = &a;
+    while (s->kind == Kind::group) s = s->args[0].get();
+    if (s->kind == Kind::number) return s->text.find('.') == std::string::npos;
+    if (s->kind != Kind::symbol || s->sub || s->sup || !s->sym.accents.empty()) return false;
+    if (s->sym.base == "z" || (!s->sym.base.empty() && s->sym.base[0] == '\x02')) return true;
+    for (const auto& b : bound_)
+      if (b.latent && b.name == symbol_name(*s)) return true;
+    for (const auto& iv : indices_)
+      if (iv.name == s->sym.base) return true;
+    return false;
+  }
+  // p(z), p(x \mid z), p(z \mid x), p(x, z), p(z, x) with z a value of the latent, and p(x) at a point x that is not
+  // a step of the forward process: the mixture's pieces. Null when the density is not one of them.
+  ExprPtr latent_density(const Node& n, const Node& f) {
+    if (f.sym.base != "p" || f.sub || !f.sym.accents.empty() || !f.sym.style.empty() || !ctx_.mixture) return nullptr;
+    for (const auto& sep : n.seps)
+      if (sep != "," && sep != "|") return nullptr;
+    const LatentParts parts = split_density_args(n);
+    bool latent_written = false;
+    for (const auto& a : parts.target) latent_written = latent_written || latent_syntax(*a);
+    for (const auto& a : parts.given) latent_written = latent_written || latent_syntax(*a);
+    if (!latent_written) {
+      // p(x): the data density at a point that is not x_t (a [define]d or [grid] point, or a bound variable).
+      if (parts.target.size() != 1 || !parts.given.empty() || !plain_point_name(*parts.target[0])) return nullptr;
+      return density_of(data_law(n), as_point(value(*parts.target[0])), n);
+    }
+    std::vector<ExprPtr> tz, gz;
+    std::vector<NodePtr> tx, gx;
+    for (const auto& a : parts.target) {
+      if (ExprPtr k = latent_syntax(*a) ? latent_arg(*a) : nullptr) tz.push_back(k);
+      else tx.push_back(a);
+    }
+    for (const auto& a : parts.given) {
+      if (ExprPtr k = latent_syntax(*a) ? latent_arg(*a) : nullptr) gz.push_back(k);
+      else gx.push_back(a);
+    }
+    auto point = [&](const NodePtr& a) {
+      ExprPtr x = as_point(value(*a));
+      if (x->type != Type::vector || x->dim != ctx_.dim)
+        fail(*a, "a point of the data (dimension " + std::to_string(ctx_.dim) + ") beside the latent z, got " + describe(x));
+      return x;
+    };
+    auto lik = [&](ExprPtr k, ExprPtr x) { return make(Op::exp, Type::scalar, 1, {component("log_density", {k, x}, n)}, n); };
+    if (tz.size() == 1 && tx.empty() && gz.empty() && gx.empty()) return component("weight", {tz[0]}, n);  // p(z)
+    if (tx.size() == 1 && tz.empty() && gz.size() == 1 && gx.empty()) return lik(gz[0], point(tx[0]));  // p(x | z)
+    if (tz.size() == 1 && tx.empty() && gz.empty() && gx.size() == 1)  // p(z | x)
+      return component("responsibility", {tz[0], point(gx[0])}, n);
+    if (tz.size() == 1 && tx.size() == 1 && parts.given.empty())  // p(x, z) = p(z) p(x | z)
+      return make(Op::mul, Type::scalar, 1, {component("weight", {tz[0]}, n), lik(tz[0], point(tx[0]))}, n);
+    fail(n, "with the latent z the mixture's densities are p(z), p(x \\mid z), p(z \\mid x) and p(x, z)");
+  }
+  // The probabilities (f(1), ..., f(K)) of a [define]d function of the latent, f(z, ...) = ..., called as n = f(z, a, ...):
+  // its body at z = 1..K with the other parameters bound to the call's arguments.
+  ExprPtr latent_table(const Definition& d, const Node& n) {
+    const long K = latent_count(n);
+    const int id = next_id_++;
+    const std::string kname = "\x02";  // one name for every table (canonical keys must not depend on the id)
+    Node kn;
+    kn.kind = Kind::symbol;
+    kn.sym.base = kname;
+    kn.begin = n.begin;
+    kn.end = n.end;
+    std::vector<std::pair<std::string, NodePtr>> subs = {{symbol_name(*d.params[0]), std::make_shared<const Node>(kn)}};
+    for (std::size_t i = 1; i < d.params.size(); ++i) {
+      Node g;
+      g.kind = Kind::group;
+      g.text = "(";
+      g.args = {n.args[i + 1]};
+      g.begin = n.args[i + 1]->begin;
+      g.end = n.args[i + 1]->end;
+      subs.push_back({symbol_name(*d.params[i]), std::make_shared<const Node>(g)});
+    }
+    indices_.push_back({kname, id});
+    ExprPtr body;
+    try {
+      body = stamp(as_scalar(value(*substitute(d.body, subs))), d.origin);
+    } catch (LatexError& e) {
+      indices_.pop_back();
+      if (e.origin().empty()) e.set_origin(d.origin);
+      throw;
+    }
+    indices_.pop_back();
+    if (body->type != Type::scalar) fail(n, "the law '" + d.key + "' of the latent z needs a scalar probability, got " + describe(body));
+    Expr t;
+    t.op = Op::tabulate;
+    t.type = Type::vector;
+    t.dim = static_cast<int>(K);
+    t.id = id;
+    t.args = {body};
+    t.pos = n.begin;
+    // A table that depends on nothing but the draw's own variables (no bound variable, outer index or limit) is the
+    // same wherever the law is written: the evaluator computes it once per block, keyed by its canonical text.
+    std::set<int> inner = {id};  // indices and variables bound inside the body (its own sums, expectations)
+    visit_tree(*body, [&](const Expr& x) {
+      if (x.op == Op::sum || x.op == Op::prod || x.op == Op::median || x.op == Op::tabulate || x.op == Op::integral ||
+          x.op == Op::derivative)
+        inner.insert(x.id);
+      for (int b : x.bound_ids) inner.insert(b);
+    });
+    bool local = true;
+    visit_tree(*body, [&](const Expr& x) {
+      if (x.op == Op::limit_var || x.op == Op::rec_prev || x.op == Op::recurrence || (x.op == Op::random && x.text == "zk") ||
+          ((x.op == Op::index_var || x.op == Op::bound) && x.id >= 0 && !inner.count(x.id)))
+        local = false;
+    });
+    if (local) t.latex = canonical(t);
+    return P(std::move(t));
+  }
+  // A law of the latent written with its variable z: p(z) (the weights), p(z \mid x) (the responsibilities at x),
+  // or a [define]d function of z, q(z \mid x) = ... (its values at z = 1..K are the probabilities). Null otherwise.
+  DistPtr latent_law(const Node& n) {
+    if (n.args.size() < 2) return nullptr;
+    const Node* v = n.args[1].get();
+    while (v->kind == Kind::group) v = v->args[0].get();
+    if (v->kind != Kind::symbol || v->sym.base != "z" || v->sub || v->sup || !v->sym.accents.empty()) return nullptr;
+    if (n.seps.size() > 0 && n.seps[0] != "|") return nullptr;
+    const Node& f = *n.args[0];
+    Node bare = f;
+    bare.sup.reset();
+    if (auto it = ctx_.defines.find(symbol_name(bare)); it != ctx_.defines.end() && it->second.kind == Definition::Kind::function) {
+      const Definition& d = it->second;
+      if (n.args.size() - 1 != d.params.size())
+        fail(n, "'" + d.key + "' takes " + std::to_string(d.params.size()) + " argument(s), got " + std::to_string(n.args.size() - 1));
+      return categorical_law(latent_table(d, n), n);
+    }
+    // A [define]d p (p = p_{data}, say) wins over the vocabulary, as everywhere.
+    if (f.sym.base != "p" || f.sub || !f.sym.accents.empty() || !f.sym.style.empty() || ctx_.defines.count(symbol_name(bare)))
+      return nullptr;
+    const long K = latent_count(n);  // p(z) without a mixture: an error naming it
+    if (n.args.size() == 2) {  // p(z): the weights
+      Expr w;
+      w.op = Op::data;
+      w.type = Type::vector;
+      w.dim = static_cast<int>(K);
+      w.data = ctx_.mixture->weights();
+      w.pos = n.begin;
+      return categorical_law(P(std::move(w)), n);
+    }
+    if (n.args.size() == 3 && n.seps[0] == "|") {  // p(z | x): the responsibilities
+      ExprPtr x = as_point(value(*n.args[2]));
+      if (x->type != Type::vector || x->dim != ctx_.dim) fail(*n.args[2], "p(z \\mid x) conditions on a point of the data");
+      return categorical_law(component("posterior", {x}, n), n);
+    }
+    fail(n, "the laws of the latent z are p(z), p(z \\mid x) and [define]d functions of z, q(z \\mid x) = ...");
   }
 };
 

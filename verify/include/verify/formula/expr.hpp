@@ -51,6 +51,11 @@ enum class Op {
   limit,
   limit_var,    // the variable of the enclosing limit (text), at the level being evaluated
   cos,          // cos of args[0] (a scalar; radians)
+  // The discrete latent of a mixture (z = the component number 1..K): text "weight" pi_k, "log_density" log N(args[1];
+  // mu_k, Sigma_k), "mean" mu_k, "cov" Sigma_k (k = args[0], a number per lane), "posterior" the vector of
+  // responsibilities p(k | args[0]) (Bayes' rule on the mixture).
+  component,
+  tabulate,     // the vector (args[0] at k = 1, ..., dim) over the bound index `id`: a law's probabilities from an expression in k
 };
 
 // A sequence defined by a start and a step, evaluated by iterating the step (a sampler). index_id is the step's
@@ -78,6 +83,9 @@ struct Expr {
   std::vector<ExprPtr> args;
   std::vector<DistPtr> dists;
   std::vector<int> bound_ids;
+  // expect: the bound variables' names where their law is discrete (an expectation over a categorical law draws the
+  // same z as another only when it names the same variable; a KL draws its own): empty otherwise.
+  std::vector<std::string> bound_names;
   RecurrencePtr rec;      // recurrence / rec_prev
   int id = -1;            // bound variable / index id
   // Facts used by the checks: does it depend on the model's random variables outside any expectation (random),
@@ -97,6 +105,7 @@ struct Dist {
     diffused,      // the law of mean * x_0 + N(0, cov I), x_0 from the mixture (p_{data} * \mathcal N(0, v))
     posterior_x0,  // q(x_0 | x_s = given): the exact mixture posterior
     reverse,       // q(x_{s-1} | x_s = given): the exact reverse step (a mixture for mixture data)
+    categorical,   // a law on 1..K with probabilities `mean` (a K-vector): the discrete latent z
   };
   Kind kind = Kind::gaussian;
   ExprPtr mean, cov, step, given;

@@ -48,6 +48,9 @@ struct Context {
   std::string sigma2 = "beta_tilde";  // the model variance sigma_t^2: "beta_tilde", "beta" or a number
   bool superscript_time = false;      // note 004 section 2 writes x^t for x_t
   int limit_levels = 3, limit_order = 1;  // \lim: step halvings and the leading error order ([params] levels, order)
+  // The first id given to a variable bound in the next formula resolved (the loader gives each form its own range, so
+  // that two forms' bound variables never share an id, and so never a noise slot of another law).
+  int first_id = 0;
 };
 
 // Resolves a formula (expression or relation sides separately: see resolve_relation).
