@@ -55,6 +55,8 @@ const char* op_name(Op op) {
     case Op::rec_prev: return "prev";
     case Op::limit: return "lim";
     case Op::limit_var: return "limvar";
+    case Op::quantile: return "quantile";
+    case Op::indicator: return "1[]";
   }
   return "?";
 }
