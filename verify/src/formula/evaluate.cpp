@@ -1064,11 +1064,10 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
       });
     }
     case Op::quantile: {
-      // Every form of a case may use the same F^{-1}_P(U): computed once per block (not inside a limit's level, where
-      // the law may depend on the level's variable).
+      // Every form of a case may use the same F^{-1}_P(U): computed once per block, when nothing in it varies within
+      // the block (no bound variable, summation index, limit variable or sequence; not inside a quadrature).
       std::string memo;
-      bool fixed = levels_.empty() && in_integral_ == 0 && e.args[0]->op == Op::random;
-      // Only when nothing in it varies within the block: no bound variable, summation index, limit variable or sequence.
+      bool fixed = in_integral_ == 0 && e.args[0]->op == Op::random;
       visit_tree(e, [&](const Expr& x) {
         if (x.op == Op::bound || (x.op == Op::index_var && x.id >= 0) || x.op == Op::limit_var || x.op == Op::rec_prev ||
             x.op == Op::recurrence)
