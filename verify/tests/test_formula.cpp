@@ -598,3 +598,77 @@ TEST_CASE("an expectation over a law of z draws z by the inverse CDF at one unif
   CHECK(kl->bound_names.empty());
   CHECK(kl->dists[0]->kind == Dist::Kind::categorical);
 }
+
+TEST_CASE("quantile F^{-1}_P(u): the normal quantile against closed values, mixtures through their CDF, both tails") {
+  Fixture f;
+  // Phi^{-1}(0.975) = sqrt 2 erfinv(0.95) (mpmath at 60 digits).
+  const auto [q, q50] = f.value("F^{-1}_{\\mathcal N(0, 1)}(0.975)");
+  CHECK(std::abs(q - 1.959963984540054) < 1e-12);
+  CHECK(boost::multiprecision::abs(q50 - mp50("1.95996398454005423552459443052055152795555007786954839847695")) < mp50("1e-45"));
+  // Both tails keep their precision: Phi^{-1}(1e-10) = -6.361340902404056, and the upper tail by symmetry.
+  CHECK(f.value("F^{-1}_{\\mathcal N(0, 1)}(0.0000000001)").first == doctest::Approx(-6.361340902404056).epsilon(1e-12));
+  CHECK(f.value("F^{-1}_{\\mathcal N(0, 1)}(0.9999999999)").first == doctest::Approx(6.361340902404056).epsilon(1e-6));
+  CHECK(std::abs(f.value("\\Phi(F_{\\mathcal N(0, 1)}^{-1}(0.3)) - 0.3").first) < 1e-15);
+  CHECK(boost::multiprecision::abs(f.value("\\Phi(F_{\\mathcal N(0, 1)}^{-1}(0.3)) - 0.3").second) < mp50("1e-48"));
+  // N(m, v): m + sqrt(v) Phi^{-1}(u).
+  CHECK(f.value("F^{-1}_{\\mathcal N(\\mu, \\sigma^2)}(0.975)").first == doctest::Approx(1.3 + std::sqrt(0.4) * 1.959963984540054).epsilon(1e-13));
+  // The fixture's mixture (0.5 N(-1, 0.3) + 0.5 N(1.5, 0.6)) and its VE-diffused law: F(F^{-1}(u)) = u.
+  for (const char* u : {"0.001", "0.25", "0.5", "0.9", "0.999999"}) {
+    const std::string cdf = std::string("0.5\\Phi(\\frac{F^{-1}_{p_{data}}(") + u + ") + 1}{\\sqrt{0.3}}) + 0.5\\Phi(\\frac{F^{-1}_{p_{data}}(" + u +
+                            ") - 1.5}{\\sqrt{0.6}}) - " + u;
+    CHECK(std::abs(f.value(cdf).first) < 1e-14 * std::max(1.0, std::stod(u) / (1 - std::stod(u))));
+    const std::string ve = std::string("0.5\\Phi(\\frac{F^{-1}_{p_{data} * \\mathcal N(0, 4)}(") + u + ") + 1}{\\sqrt{4.3}}) + 0.5\\Phi(\\frac{F^{-1}_{p_{data} * \\mathcal N(0, 4)}(" + u +
+                           ") - 1.5}{\\sqrt{4.6}}) - " + u;
+    CHECK(std::abs(f.value(ve).first) < 1e-14 * std::max(1.0, std::stod(u) / (1 - std::stod(u))));
+  }
+  // The tabulated inverse (the double path for a law shared by a block of draws) agrees with the plain solver.
+  Mix1T<double> m{{0.5, 0.3, 0.2}, {-2.0, 0.5, 3.0}, {0.5, 1.0, 0.3}};
+  QuantileTable table(m);
+  for (double u = 1e-9; u < 1; u = u < 0.5 ? u * 3 : 1 - (1 - u) / 3) {
+    const double a = m.quantile(u), b = table(u);
+    CHECK(std::abs(a - b) <= 1e-13 * (1 + std::abs(a)));
+    CHECK(std::abs(m.tail(a, u > 0.5) - (u > 0.5 ? 1 - u : u)) <= 1e-13 * (u > 0.5 ? 1 - u : u));
+  }
+  CHECK_THROWS_AS(m.quantile(0.0), std::domain_error);
+  CHECK_THROWS_AS(table(1.0), std::domain_error);
+}
+
+TEST_CASE("quantile: what is refused (u outside (0, 1), a law in 2-D, no law)") {
+  Fixture f;
+  auto reason = [&](const std::string& s) { return f.refusal(s); };
+  CHECK(reason("F^{-1}_{p_{data}}(1.5)").find("is outside (0, 1)") != std::string::npos);
+  CHECK(reason("F^{-1}(0.5)").find("names its law in the subscript") != std::string::npos);
+  CHECK(reason("F^{-1}_{\\mathcal N(0, 1)}(0.5, 0.2)").find("takes one argument") != std::string::npos);
+  CHECK(reason("\\operatorname{quantile}_{p_{data}}(0.5)") == "no error");
+  // A defined F wins: F^{-1} is then its reciprocal.
+  f.define("F", 4.0);
+  CHECK(f.value("F^{-1}").first == 0.25);
+  f.ctx.defines.clear();
+  const GaussianMixture plane{{1.0}, {Gaussian::isotropic(Vec::Zero(2), 1.0)}};
+  f.ctx.dim = 2;
+  f.ctx.mixture = &plane;
+  CHECK(reason("F^{-1}_{p_{data}}(0.5)").find("dimension 2") != std::string::npos);
+}
+
+TEST_CASE("indicator 1[A] and P(A): values, chains, printing; U is one scalar uniform") {
+  Fixture f;
+  CHECK(f.value("\\mathbb{1}[0.2 < 0.3]").first == 1.0);
+  CHECK(f.value("\\mathbf{1}_{\\{\\mu > 2\\}}").first == 0.0);
+  CHECK(f.value("\\mathbb{1}_{\\mu \\le 1.3}").first == 1.0);  // equality counts for \le
+  CHECK(f.value("\\mathbb{1}[\\mu < 1.3]").first == 0.0);
+  CHECK(f.value("\\mathbb{1}[0 < \\mu < 2] + \\mathbb 1(\\mu \\ne 1)").second == mp50(2));
+  CHECK(printed("\\mathbf{1}_{\\{x < 1\\}}") == "\\mathbb{1}\\left[x < 1\\right]");
+  CHECK(printed("\\Pr[x < 1]") == "P\\left(x < 1\\right)");
+  CHECK(printed("P(x_0)") == "P\\left(x_0\\right)");  // no comparison: a call (a density), as before
+  // P(A) is E[1[A]] over every random variable of the model.
+  const ExprPtr p = resolve(*parse_formula("P(x_0 < 1)"), f.ctx);
+  CHECK(p->op == Op::expect);
+  CHECK(p->args[0]->op == Op::indicator);
+  const ExprPtr u = resolve(*parse_formula("U"), f.ctx);
+  CHECK(u->op == Op::random);
+  CHECK(u->type == Type::scalar);
+  CHECK(u->random);
+  auto reason = [&](const std::string& s) { return f.refusal(s); };
+  CHECK(reason("P(0.1 < 0.2)").find("does not depend on the draw") != std::string::npos);
+  CHECK(reason("\\mathbb{1}[U \\approx 0.5]").find("compares with") != std::string::npos);
+}

@@ -324,6 +324,10 @@ class CaseRunner {
           pi.plan.z = true;
           return;
         }
+        if (x.text == "U") {
+          pi.plan.u = true;
+          return;
+        }
         if (x.text == "W") {
           pi.plan.chain = true;
           pi.plan.x0 = true;
@@ -434,6 +438,7 @@ class CaseRunner {
         b.offset = slot_offset[static_cast<std::size_t>(slot)];
         plan.bound.push_back(b);
       }
+      if (plan.u) plan.u_offset = main_off++;  // U last: a case that adds it shifts no other number
       plan.main_size = main_off;
       plan.extra_size = extra_off;
     }
@@ -552,6 +557,7 @@ class CaseRunner {
             for (int i = 0; i < b.uniforms; ++i) dst[p++] = rng.uniform();
             for (int i = 0; i < b.normals; ++i) dst[p++] = rng.normal();
           }
+          if (plan.u) dst[p++] = rng.uniform();
         }
         if (extra_n) {
           BlockState& st = states[lanes.block()];
@@ -1030,6 +1036,10 @@ class CaseRunner {
     ch.scale = std::max(std::abs(ch.estimate.mean), std::abs(ch.reference));
     ch.scale_name = "the larger side";
     if (!fp.rhs_means.empty()) ch.notes.push_back("both sides estimated on the same draws; SE of their difference by the delta method");
+    // An indicator's integrand takes the values 0 and 1: identical estimates across draws (or randomised QMC sets
+    // that stratify the event exactly) are real, not rounding, so the degenerate-estimate guard must not discard them.
+    visit(*r.lhs, [&](const Expr& x) { ch.discrete_integrand = ch.discrete_integrand || x.op == Op::indicator; });
+    visit(*r.rhs, [&](const Expr& x) { ch.discrete_integrand = ch.discrete_integrand || x.op == Op::indicator; });
     // A limit: the estimate at each level, so that the convergence can be read (coupled levels, same draws).
     for (int pass = 0; pass < 2; ++pass) {
       const auto& nodes = pass == 0 ? fp.lhs_nodes : fp.rhs_nodes;

@@ -137,6 +137,68 @@ void put_mat(Val<T>& out, int d, int l, const MatT<T>& m) {
 
 }  // namespace
 
+namespace {
+
+// A 1-D mixture law as weights, means and standard deviations (for its quantile function).
+template <class T>
+Mix1T<T> mix1_of(const MixtureT<T>& m) {
+  using std::sqrt;
+  Mix1T<T> out;
+  for (std::size_t k = 0; k < m.size(); ++k) {
+    out.w.push_back(m.weights()[k]);
+    out.m.push_back(m.components()[k].mean[0]);
+    out.s.push_back(sqrt(m.components()[k].cov(0, 0)));
+  }
+  return out;
+}
+
+// F^{-1}(u) per lane; mixes holds one law for every lane or one per lane. Double: the tabulated inverse (one table per
+// law, kept by the world); 50 digits: Newton from the double answer. Returns false at the first u outside (0, 1).
+template <class T>
+bool quantile_lanes(const World<T>& w, const std::vector<Mix1T<T>>& mixes, const Val<T>& u, Val<T>& out, T& bad) {
+  const int L = std::max(u.lanes, static_cast<int>(mixes.size()));
+  out = Val<T>(L, 1);
+  std::shared_ptr<const QuantileTable> table;
+  for (int l = 0; l < L; ++l) {
+    const T ul = u.at(0, l);
+    if (!(ul > 0 && ul < 1)) {
+      bad = ul;
+      return false;
+    }
+    const Mix1T<T>& m = mixes[mixes.size() == 1 ? 0 : static_cast<std::size_t>(l)];
+    if constexpr (std::is_same_v<T, double>) {
+      if (mixes.size() == 1) {
+        if (!table) {
+          std::vector<double> key = m.w;
+          key.insert(key.end(), m.m.begin(), m.m.end());
+          key.insert(key.end(), m.s.begin(), m.s.end());
+          std::lock_guard<std::mutex> g(w.lock);
+          auto& slot = w.quantile_tables[key];
+          if (!slot) slot = std::make_shared<const QuantileTable>(m);
+          table = slot;
+        }
+        out.at(0, l) = (*table)(ul);
+      } else {
+        out.at(0, l) = m.quantile(ul);
+      }
+    } else {
+      Mix1T<double> md;
+      for (std::size_t k = 0; k < m.w.size(); ++k) {
+        md.w.push_back(static_cast<double>(m.w[k]));
+        md.m.push_back(static_cast<double>(m.m[k]));
+        md.s.push_back(static_cast<double>(m.s[k]));
+      }
+      const double ud = static_cast<double>(ul);
+      T start = std::numeric_limits<T>::quiet_NaN();
+      if (ud > 0 && ud < 1) start = T(md.quantile(ud));
+      out.at(0, l) = m.quantile(ul, start);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 template <class T>
 long Evaluator<T>::index(const Expr& e) {
   switch (e.op) {
@@ -1056,6 +1118,12 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
     }
     case Op::random: {
       if (e.text == "z") return zv();
+      if (e.text == "U") {
+        if (!plan_.u) fail(e, "internal: U outside the noise plan");
+        Val<T> out(lanes_, 1);
+        for (int l = 0; l < lanes_; ++l) out.at(0, l) = main_noise(l, plan_.u_offset);
+        return out;
+      }
       if (e.text == "zk") {
         try {
           return zstep(index(*e.args[0]));
@@ -1171,6 +1239,68 @@ Val<T> Evaluator<T>::eval(const Expr& e) {
     }
     case Op::abs: return map1(eval(*e.args[0]), [](const T& x) { return abs(x); });
     case Op::cos: return map1(eval(*e.args[0]), [](const T& x) { using std::cos; return cos(x); });
+    case Op::indicator: {
+      const std::string& op = e.text;
+      return map2(eval(*e.args[0]), eval(*e.args[1]), [&op](const T& a, const T& b) {
+        const bool h = op == "<" ? a < b : op == "<=" ? a <= b : op == ">" ? a > b : op == ">=" ? a >= b : op == "=" ? a == b : a != b;
+        return h ? T(1) : T(0);
+      });
+    }
+    case Op::quantile: {
+      // Every form of a case may use the same F^{-1}_P(U): computed once per block, when nothing in it varies within
+      // the block (no bound variable, summation index, limit variable or sequence; not inside a quadrature).
+      std::string memo;
+      bool fixed = in_integral_ == 0 && e.args[0]->op == Op::random;
+      visit_tree(e, [&](const Expr& x) {
+        if (x.op == Op::bound || (x.op == Op::index_var && x.id >= 0) || x.op == Op::limit_var || x.op == Op::rec_prev ||
+            x.op == Op::recurrence)
+          fixed = false;
+      });
+      if (fixed) {
+        memo = canonical(e);
+        if (auto it = quantiles_.find(memo); it != quantiles_.end()) return it->second;
+      }
+      // The law's 1-D mixture: one for all lanes, or one per lane when its parameters depend on the draw.
+      const Dist& dist = *e.dists[0];
+      std::vector<Mix1T<T>> mixes;
+      switch (dist.kind) {
+        case Dist::Kind::data: mixes.push_back(mix1_of(w_.data)); break;
+        case Dist::Kind::marginal: {
+          const long s = index(*dist.step);
+          try {
+            mixes.push_back(mix1_of(w_.marginal(s)));
+          } catch (const std::out_of_range& ex) {
+            fail(e, std::string("the law of the quantile: ") + ex.what());
+          }
+          break;
+        }
+        case Dist::Kind::diffused: {
+          const Val<T> a = eval(*dist.mean), r = eval(*dist.cov);
+          const int L = std::max(a.lanes, r.lanes);
+          for (int l = 0; l < L; ++l) {
+            if (!(r.at(0, l) > 0)) fail(*dist.cov, "the added noise variance " + num(r.at(0, l)) + " is not positive");
+            mixes.push_back(mix1_of(w_.diffused_law(a.at(0, l), r.at(0, l))));
+          }
+          break;
+        }
+        case Dist::Kind::gaussian: {
+          const Val<T> m = eval(*dist.mean), v = eval(*dist.cov);
+          const int L = std::max(m.lanes, v.lanes);
+          for (int l = 0; l < L; ++l) {
+            if (!(v.at(0, l) > 0)) fail(*dist.cov, "the variance " + num(v.at(0, l)) + " is not positive (the quantile is not defined)");
+            mixes.push_back(Mix1T<T>{{T(1)}, {m.at(0, l)}, {sqrt(v.at(0, l))}});
+          }
+          break;
+        }
+        default: fail(e, "internal: the quantile of this law is not available");
+      }
+      Val<T> out;
+      T bad = T(0);
+      if (!quantile_lanes(w_, mixes, eval(*e.args[0]), out, bad))
+        fail(*e.args[0], "the quantile's argument u = " + num(bad) + " is outside (0, 1)");
+      if (!memo.empty()) quantiles_[memo] = out;
+      return out;
+    }
     case Op::norm:
     case Op::dot: {
       const Val<T> a = eval(*e.args[0]);

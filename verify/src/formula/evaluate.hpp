@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "oracle_t.hpp"
+#include "quantile_t.hpp"
 #include "verify/formula/expr.hpp"
 
 namespace verify::formula {
@@ -62,6 +63,9 @@ struct Plan {
   // Per-lane sizes, in draw order: x0 (1 uniform + d normals), chain (chain_steps x d normals) or eps (d) and
   // xprev (d), z (d), then the laws of the bound variables (uniforms, normals); extra laws in the extra noise.
   int main_size = 0, extra_size = 0;
+  // U (a uniform on (0, 1), one per draw): after everything above in the main noise, at u_offset.
+  bool u = false;
+  int u_offset = 0;
 };
 
 // Pre-drawn standard normals and uniforms of a block, per lane, in plan order. Double inputs for every T.
@@ -87,6 +91,8 @@ struct World {
   mutable std::map<long, std::shared_ptr<PosteriorT<T>>> posteriors;  // x_0 | x_s
   mutable std::map<long, std::shared_ptr<PosteriorT<T>>> reverses;    // x_{s-1} | x_s
   mutable std::map<std::pair<T, T>, std::shared_ptr<MixtureT<T>>> diffused;  // a x_0 + N(0, r I), by (a, r)
+  // Tabulated inverse CDFs of 1-D laws (double only), by the laws' (weights, means, sds).
+  mutable std::map<std::vector<double>, std::shared_ptr<const QuantileTable>> quantile_tables;
   const MixtureT<T>& marginal(long s) const;
   const PosteriorT<T>& posterior(long s) const;
   const PosteriorT<T>& reverse(long s) const;
@@ -144,6 +150,7 @@ class Evaluator {
   Val<T> eps_, z_;
   std::map<long, Val<T>> chain_;          // chain-mode x_s
   std::map<std::pair<std::string, int>, std::map<long, Val<T>>> rec_;  // computed terms, per recurrence (cache_key) and level
+  std::map<std::string, Val<T>> quantiles_;  // F^{-1}_P(u) of this block, by canonical text (many forms use one X)
   struct Level {
     std::string key;
     T value;

@@ -57,6 +57,8 @@ const char* op_name(Op op) {
     case Op::limit_var: return "limvar";
     case Op::component: return "comp";
     case Op::tabulate: return "tab";
+    case Op::quantile: return "quantile";
+    case Op::indicator: return "1[]";
   }
   return "?";
 }

@@ -202,7 +202,21 @@ struct expect_op : seq<expect_cmd, big_op_scripts, must<sor<seq<expect_brack, op
 struct nabla_cmd : tk<VF_KW("nabla")> {};
 struct nabla_op : seq<nabla_cmd, opt<sub_script>, must<factor>> {};
 
-struct factor : sor<func_op, sum_op, prod_op, median_op, lim_op, integral, expect_op, nabla_op, postfix_atom> {};
+// The indicator of an event, \mathbb{1}[X < c] (also \mathbf{1}, \mathds{1}; [..], \{..\}, (..), or a subscript
+// _{X < c} / _{\{X < c\}}), and its probability P(X < c) = E[1[X < c]] (also \Pr, \mathbb{P}). The event must
+// contain a comparison; P(x) without one stays a call (a density).
+struct rel_op;
+struct event : seq<expr, plus<rel_op, must<expr>>> {};
+struct one_cmd : seq<one<'\\'>, sor<TAO_PEGTL_STRING("mathbb"), TAO_PEGTL_STRING("mathbf"), TAO_PEGTL_STRING("mathds"),
+                                    TAO_PEGTL_STRING("boldsymbol"), TAO_PEGTL_STRING("bm")>,
+                     cmd_end, ws, sor<seq<one<'{'>, ws, one<'1'>, ws, one<'}'>>, one<'1'>>> {};
+struct event_brackets : sor<seq<lbrack, event, rbrack>, seq<lset, event, rset>, seq<lparen, event, rparen>> {};
+struct indicator_op : seq<tk<one_cmd>, sor<event_brackets, seq<tk<one<'_'>>, lbrace, sor<seq<lset, event, rset>, event>, rbrace>>> {};
+struct prob_cmd : sor<VF_KW("Pr"), seq<one<'\\'>, TAO_PEGTL_STRING("mathbb"), cmd_end, ws, sor<seq<one<'{'>, ws, one<'P'>, ws, one<'}'>>, one<'P'>>>,
+                      seq<one<'P'>, not_at<alpha>>> {};
+struct prob_op : seq<tk<prob_cmd>, sor<seq<lparen, event, rparen>, seq<lbrack, event, rbrack>>> {};
+
+struct factor : sor<func_op, sum_op, prod_op, median_op, lim_op, integral, expect_op, nabla_op, indicator_op, prob_op, postfix_atom> {};
 struct chain : seq<factor, star<not_at<differential>, factor>> {};
 
 struct mul_op : tk<sor<VF_KW("cdot"), VF_KW("times"), VF_KW("div"), one<'/'>, one<'*'>>> {};

@@ -36,7 +36,8 @@ using selector =
                      g::prod_op, g::median_op, g::integral, g::differential, g::lead_differential, g::diff_var, g::expect_op,
                      g::expect_power, g::expect_body, g::expect_brack, g::cond_list, g::nabla_op, g::chain, g::term, g::mul_op,
                      g::sign, g::signed_chain, g::expr, g::add_op, g::rel_op, g::relation, g::frac_arg,
-                     g::script_single, g::script_group, g::number_tok, g::closed_factor>>;
+                     g::script_single, g::script_group, g::number_tok, g::closed_factor, g::event,
+                     g::indicator_op, g::prob_op>>;
 
 // The furthest byte any rule started at: where a failed parse most likely went wrong.
 struct Furthest {
@@ -278,6 +279,14 @@ class Builder {
         p.args = {P(std::move(e)), power_of};
         return P(std::move(p));
       }
+      return P(std::move(e));
+    }
+    if (n.is_type<g::indicator_op>() || n.is_type<g::prob_op>()) {
+      Node e = base(n, Kind::indicator);
+      e.text = n.is_type<g::prob_op>() ? "P" : "1";
+      for (const auto& c : n.children)
+        if (c->is_type<g::event>()) e.args.push_back(relation(*c));
+      if (e.args.size() != 1) fail(n, "internal: an indicator without its event");
       return P(std::move(e));
     }
     if (n.is_type<g::nabla_op>()) {
@@ -740,6 +749,7 @@ const std::vector<std::string>& known_commands() {
                            "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
                            "infty"})
       v.push_back(std::string("\\") + gk);
+    for (const char* ind : {"\\Pr", "\\mathds"}) v.push_back(ind);  // probability, indicator (\mathds{1})
     return v;
   }();
   return k;

@@ -109,6 +109,7 @@ void Translator::scan(const Expr& e) {
     if (x.op != Op::random) return;
     if (x.text == "zk") throw NotAlgebraic("the fresh noise of a sampler's steps");
     if (x.text == "z") return;
+    if (x.text == "U") throw NotAlgebraic("the uniform U (used through quantiles and indicators)");
     long s;
     try {
       s = index(*x.args[0]);
@@ -393,6 +394,7 @@ AVal Translator::brownian(long s) {
 
 AVal Translator::random(const Expr& e) {
   if (e.text == "z") return z();
+  if (e.text == "U") throw NotAlgebraic("the uniform U (used through quantiles and indicators)");
   const long s = index(*e.args[0]);
   if (e.text == "W") return brownian(s);
   if (e.text == "eps") return eps();
@@ -714,6 +716,8 @@ AVal Translator::value(const Expr& e) {
     case Op::max_op:
     case Op::min_op: throw NotAlgebraic("max / min");
     case Op::norm_cdf: throw NotAlgebraic("the normal CDF \\Phi");
+    case Op::quantile: throw NotAlgebraic("a quantile function F^{-1}");
+    case Op::indicator: throw NotAlgebraic("an indicator 1[...]");
     case Op::log_density: {
       const Dist& dist = *e.dists[0];
       if (auto g = exact_law(dist)) return scalar(log_gauss(*g, value(*e.args[0])));

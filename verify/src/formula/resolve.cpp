@@ -510,6 +510,7 @@ class Resolver {
       case Kind::expect: return expectation(n);
       case Kind::integral: return integral(n);
       case Kind::nabla: return nabla(n);
+      case Kind::indicator: return indicator(n);
       case Kind::relation: fail(n, "a relation inside an expression");
       case Kind::text: fail(n, "'" + n.text + "' is not a value");
       default: break;
@@ -1119,6 +1120,7 @@ class Resolver {
               "\\int ... dz or \\sum_{z=1}^{K}; a standard normal needs another name here");
     else if (c == "z" && !has_sub) v = in_step_ ? rv_step_z(n) : rv("z", nullptr, n);
     else if (ExprPtr lv = latent_vocabulary(n, c)) return lv;
+    else if (c == "U" && !has_sub) v = uniform_rv(n);
     else if (c == "p" && has_sub && (word_of(*n.sub) == "data" || (n.sub->kind == Kind::symbol && n.sub->sym.style == "rm" && n.sub->sym.base == "data"))) {
       Expr e;
       e.op = Op::number;
@@ -1139,6 +1141,96 @@ class Resolver {
     if (!v) return nullptr;
     if (n.sup && !sup_used) return power(n, v, *n.sup);
     return v;
+  }
+
+  // U: a uniform random variable on (0, 1), one per draw (the same value wherever it appears in the draw, sequences
+  // included); with F^{-1}_P(U) it gives an exact draw of P, and several laws' quantiles of one U are coupled
+  // monotonically (the quantile coupling).
+  ExprPtr uniform_rv(const Node& n) const {
+    Expr e;
+    e.op = Op::random;
+    e.type = Type::scalar;
+    e.dim = 1;
+    e.text = "U";
+    e.random = true;
+    e.pos = n.begin;
+    e.latex = "U";
+    return P(std::move(e));
+  }
+
+  // F^{-1}_P or F_P^{-1} (superscript -1, the law in the subscript), or \operatorname{quantile}_P.
+  static bool is_minus_one(const Node& s) {
+    const Node* n = &s;
+    while (n->kind == Kind::group) n = n->args[0].get();
+    if (n->kind == Kind::number) return n->text == "-1";
+    return n->kind == Kind::neg && n->args[0]->kind == Kind::number && n->args[0]->text == "1";
+  }
+  static bool is_quantile_name(const Node& f) {
+    if (f.sym.style == "rm" && f.sym.base == "quantile") return true;
+    return f.sym.base == "F" && f.sym.style.empty() && f.sym.accents.empty() && !f.sym.star && f.sup && is_minus_one(*f.sup);
+  }
+
+  ExprPtr quantile(const Node& n, const Node& f, const std::vector<NodePtr>& args) {
+    if (!f.sub)
+      fail(n, "the quantile function F^{-1}_P(u) names its law in the subscript, e.g. F^{-1}_{\\mathcal N(0, 1)}(u) or "
+              "F^{-1}_{p_{data} * \\mathcal N(0, \\tau^2)}(U)");
+    if (args.size() != 1 || !n.seps.empty()) fail(n, "the quantile function F^{-1}_P(u) takes one argument, u in (0, 1)");
+    DistPtr L = law_of(*f.sub).first;
+    if (L->dim != 1)
+      fail(*f.sub, "the quantile function F^{-1}_P is defined for laws on the real line; this law has dimension " +
+                       std::to_string(L->dim) + " (project it first, or use a 1-D mixture)");
+    const bool known = L->kind == Dist::Kind::data || L->kind == Dist::Kind::marginal || L->kind == Dist::Kind::diffused ||
+                       (L->kind == Dist::Kind::gaussian && L->cov && L->cov->type == Type::scalar);
+    if (!known)
+      fail(*f.sub, "the quantile of '" + frag(*f.sub) + "' is not available (known for \\mathcal N(m, v), p_{data}, "
+                   "p_{data} * \\mathcal N(0, v) and the marginals q(x_s))");
+    ExprPtr u = value(*args[0]);
+    check_numeric(*args[0], u);
+    u = as_scalar(u);
+    if (u->type != Type::scalar) fail(*args[0], "the quantile's argument must be a number in (0, 1), not " + describe(u));
+    if (u->op == Op::number && !(u->value > 0 && u->value < 1))
+      fail(*args[0], "the quantile's argument u = " + frag(*args[0]) + " is outside (0, 1) (F^{-1}(0) and F^{-1}(1) are infinite)");
+    Expr e;
+    e.op = Op::quantile;
+    e.type = Type::scalar;
+    e.args = {u};
+    e.dists = {L};
+    e.pos = n.begin;
+    e.latex = frag(n);
+    return P(std::move(e));
+  }
+
+  // \mathbb{1}[a < b] (a chain a < b < c: the product of its comparisons); P(A) = E[1[A]] over every random variable.
+  ExprPtr indicator(const Node& n) {
+    const Node& ev = *n.args[0];
+    if (n.text == "P") {
+      Node one = n;
+      one.text = "1";
+      Node ex;
+      ex.kind = Kind::expect;
+      ex.args = {std::make_shared<const Node>(std::move(one))};
+      ex.begin = n.begin;
+      ex.end = n.end;
+      ExprPtr body = indicator(*ex.args[0]);
+      if (!body->random && !body->mc)
+        fail(n, "P(" + frag(ev) + ") of an event that does not depend on the draw (write \\mathbb{1}[...] for a fixed condition)");
+      return value(ex);
+    }
+    if (ev.kind != Kind::relation) fail(n, "an indicator needs an event with a comparison: \\mathbb{1}[X < c]");
+    ExprPtr out;
+    for (std::size_t i = 0; i + 1 < ev.args.size(); ++i) {
+      const std::string& op = ev.seps[i];
+      if (op != "<" && op != "<=" && op != ">" && op != ">=" && op != "=" && op != "!=")
+        fail(ev, "an indicator's event compares with <, \\le, >, \\ge, = or \\ne (not '" + op + "')");
+      ExprPtr a = as_scalar(value(*ev.args[i])), b = as_scalar(value(*ev.args[i + 1]));
+      check_numeric(*ev.args[i], a);
+      check_numeric(*ev.args[i + 1], b);
+      if (a->type != Type::scalar || b->type != Type::scalar)
+        fail(ev, "an indicator compares numbers (" + describe(a) + " and " + describe(b) + " given); compare a component or a norm");
+      ExprPtr one = make(Op::indicator, Type::scalar, 1, {a, b}, n, op);
+      out = out ? make(Op::mul, Type::scalar, 1, {out, one}, n) : one;
+    }
+    return out;
   }
 
   ExprPtr t_index(const Node& n) const {
@@ -1238,6 +1330,11 @@ class Resolver {
       if (a->type != Type::scalar) fail(n, "\\Phi of " + describe(a) + " (the standard normal CDF needs a scalar)");
       ExprPtr v = make(Op::norm_cdf, Type::scalar, 1, {a}, n);
       return f.sup ? power(f, v, *f.sup) : v;
+    }
+    // F^{-1}_P(u), \operatorname{quantile}_P(u): the quantile function of a 1-D law (unless the case defines F).
+    if (is_quantile_name(f)) {
+      ExprPtr v = quantile(n, f, args);
+      return f.sup && !(f.sym.base == "F") ? power(f, v, *f.sup) : v;
     }
     // Var[x_0 | x_t], Var[x_{t-1} | x_t]: the exact posterior covariance (a matrix; a number in one dimension).
     if (f.sym.style == "rm" && (f.sym.base == "Var" || f.sym.base == "Cov") && !f.sub) {

@@ -201,6 +201,8 @@ std::string to_latex_plain(const Node& n) {
       for (std::size_t i = 0; i < n.args.size(); ++i) s += (i ? ", " : "") + to_latex(*n.args[i]);
       return s;
     }
+    case Kind::indicator:
+      return n.text == "P" ? "P\\left(" + to_latex(*n.args[0]) + "\\right)" : "\\mathbb{1}\\left[" + to_latex(*n.args[0]) + "\\right]";
   }
   return "?";
 }

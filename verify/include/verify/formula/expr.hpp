@@ -26,7 +26,8 @@ enum class Op {
   data,        // a [define] number, vector or matrix (values in `data`, row-major)
   index_var,   // text: "t" (the grid's step), "T", "d", or a bound summation index (id)
   schedule,    // text: beta | alpha | alpha_bar | beta_tilde | sigma2 | snr | coef_x0 | coef_xt; args[0] = step
-  random,      // the model's random variables: text "x" (args[0] = step), "eps" (args[0] = step), "z", "W" (args[0])
+  random,      // the model's random variables: text "x" (args[0] = step), "eps" (args[0] = step), "z", "W" (args[0]),
+               // "U" (a uniform on (0, 1), one per draw)
   bound,       // a variable bound by an expectation, a KL or an integral (id); type scalar or vector
   identity,    // I (d x d)
   // arithmetic (index, scalar, vector and matrix operands as their types allow)
@@ -56,6 +57,8 @@ enum class Op {
   // responsibilities p(k | args[0]) (Bayes' rule on the mixture).
   component,
   tabulate,     // the vector (args[0] at k = 1, ..., dim) over the bound index `id`: a law's probabilities from an expression in k
+  quantile,     // F^{-1} of the 1-D law dists[0] at args[0] (u in (0, 1)): its exact inverse CDF
+  indicator,    // 1 if args[0] text args[1] holds (text: "<" "<=" ">" ">=" "=" "!="), else 0
 };
 
 // A sequence defined by a start and a step, evaluated by iterating the step (a sampler). index_id is the step's

@@ -71,6 +71,7 @@ enum class Kind {
   transpose,  // args[0]^\top
   prime,      // args[0]' (count in text)
   text,       // \text{...} that is not a symbol name (e.g. "const"), text = the words
+  indicator,  // \mathbb{1}[args[0]] (text "1") or P(args[0]) (text "P"): args[0] the event, a relation
 };
 
 // A symbol's identity: base letter or name with its decorations. Subscript and superscript are kept as trees on
