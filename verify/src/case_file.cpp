@@ -451,8 +451,12 @@ CaseSpec case_from(const toml::table& root, const std::string& path, const std::
   if (!info) {
     std::vector<std::string> names;
     for (const auto& [name, schema] : claims) names.push_back(name);
+    const std::string hint = did_you_mean(c.claim, names);
+    const auto close = hint.find(" (did you mean");
     r.fail("claim", "'" + c.claim + "' is not a registered claim" +
-                        did_you_mean(c.claim, names).substr(std::string("unknown key").size()));
+                        (close == std::string::npos ? std::string(" (`verify list` shows them; leave `claim` out to write the formulas in "
+                                                     "LaTeX, docs/formulas.md)")
+                                       : hint.substr(close)));
   }
   c.description = r.string_or("description", "");
   c.comment = leading_comment(text);
