@@ -231,16 +231,41 @@ class MixtureT {
     for (std::size_t k = 0; k < comps_.size(); ++k) s += (r[k] = exp(l[k] - mx));
     for (std::size_t k = 0; k < comps_.size(); ++k) r[k] /= s;
   }
+  // sum_k r_k(x) score_k(x). The same arithmetic as responsibilities() followed by each component's score(), in
+  // the same order (the same numbers), but L_k^{-1}(x - m_k) is computed once per component for both (this is
+  // the evaluator's hottest loop: every step of a sampler that uses the exact score calls it per draw).
   void score(const T* x, T* out) const {
+    using std::exp;
     const int d = dim();
-    Scratch<T> rb(comps_.size()), gb(static_cast<std::size_t>(d));
-    T* r = rb.data();
-    T* g = gb.data();
-    responsibilities(x, r);
+    const std::size_t K = comps_.size(), du = static_cast<std::size_t>(d);
+    Scratch<T> lb(K), ab(K * du);
+    T* l = lb.data();
+    T mx = -std::numeric_limits<T>::infinity();
+    for (std::size_t k = 0; k < K; ++k) {
+      const GaussT<T>& c = comps_[k];
+      T* a = ab.data() + k * du;
+      T q = T(0);
+      for (int i = 0; i < d; ++i) {
+        T s = T(0);
+        for (int j = 0; j <= i; ++j) s += c.Linv(i, j) * (x[j] - c.mean[j]);
+        a[i] = s;
+        q += s * s;
+      }
+      l[k] = logw_[k] + (c.log_norm - q / 2);
+      if (l[k] > mx) mx = l[k];
+    }
+    T s = T(0);
+    for (std::size_t k = 0; k < K; ++k) s += (l[k] = exp(l[k] - mx));
+    for (std::size_t k = 0; k < K; ++k) l[k] /= s;
     for (int i = 0; i < d; ++i) out[i] = T(0);
-    for (std::size_t k = 0; k < comps_.size(); ++k) {
-      comps_[k].score(x, g);
-      for (int i = 0; i < d; ++i) out[i] += r[k] * g[i];
+    for (std::size_t k = 0; k < K; ++k) {
+      const GaussT<T>& c = comps_[k];
+      const T* a = ab.data() + k * du;
+      for (int j = 0; j < d; ++j) {
+        T g = T(0);
+        for (int i = j; i < d; ++i) g += c.Linv(i, j) * a[i];
+        out[j] += l[k] * -g;
+      }
     }
   }
   // Component by the uniform u (cumulative weights), then mean + L n.
