@@ -831,10 +831,12 @@ Val<T> Evaluator<T>::integral(const Expr& e) {
   try {
     if (e.args.size() == 3) {
       const T lo = eval(*e.args[1]).v[0], hi = eval(*e.args[2]).v[0];
-      boost::math::quadrature::tanh_sinh<T> q;
+      // The integrator's nodes and weights are the same for every integral (built once per thread, refined on
+      // demand; in 50 digits building them cost more than most integrals).
+      static thread_local boost::math::quadrature::tanh_sinh<T> q;
       result = q.integrate(f, lo, hi, T(tol), &err, &l1);
     } else {
-      boost::math::quadrature::sinh_sinh<T> q;
+      static thread_local boost::math::quadrature::sinh_sinh<T> q;
       result = q.integrate(f, T(tol), &err, &l1);
     }
   } catch (const EvalError&) {
