@@ -8,10 +8,12 @@
 
 #include <functional>
 
+#include "formula/oracle_t.hpp"
 #include "verify/case_file.hpp"
 #include "verify/claim.hpp"
 #include "verify/formula/formula_case.hpp"
 #include "verify/gaussian.hpp"
+#include "verify/mixture.hpp"
 #include "verify/montecarlo.hpp"
 
 using namespace verify;
@@ -106,6 +108,70 @@ void BM_KlFormula(benchmark::State& state) {
   state.counters["integrand_nodes"] = static_cast<double>(nodes);
 }
 BENCHMARK(BM_KlFormula)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// The exact score of a mixture, the evaluator's hottest kernel in the sampler cases (called per draw and step):
+// responsibilities and then each component's score, as MixtureT::score computed it before it shared
+// L_k^{-1}(x - m_k) between the two (same numbers), against MixtureT::score. Arg: dimension (1: three_1d-like,
+// 2: cases/mixtures/three_2d.toml).
+formula::MixtureT<double> bench_mixture(int d) {
+  std::vector<Gaussian> comps;
+  if (d == 1) {
+    comps = {Gaussian::isotropic(Vec::Constant(1, -2.0), 0.3), Gaussian::isotropic(Vec::Constant(1, 0.5), 0.5),
+             Gaussian::isotropic(Vec::Constant(1, 2.0), 0.2)};
+  } else {
+    Vec m0(2), m1(2), m2(2);
+    m0 << -2.0, 0.0;
+    m1 << 1.5, 1.0;
+    m2 << 0.0, -2.5;
+    Mat c0(2, 2), c1(2, 2), c2(2, 2);
+    c0 << 0.3, 0.1, 0.1, 0.2;
+    c1 << 0.5, 0.0, 0.0, 0.5;
+    c2 << 0.2, -0.05, -0.05, 0.4;
+    comps = {Gaussian(m0, c0), Gaussian(m1, c1), Gaussian(m2, c2)};
+  }
+  return formula::MixtureT<double>(GaussianMixture({0.5, 0.3, 0.2}, comps));
+}
+
+template <bool Fused>
+void BM_MixtureScore(benchmark::State& state) {
+  const int d = static_cast<int>(state.range(0));
+  const formula::MixtureT<double> mix = bench_mixture(d);
+  Rng rng(7, 1, 0);
+  std::vector<double> xs(4096 * static_cast<std::size_t>(d));
+  for (double& x : xs) x = 2 * rng.normal();
+  double out[2], r[3], g[2], acc = 0;
+  for (auto _ : state) {
+    for (std::size_t l = 0; l < 4096; ++l) {
+      const double* x = xs.data() + l * static_cast<std::size_t>(d);
+      if constexpr (Fused) {
+        mix.score(x, out);
+      } else {
+        mix.responsibilities(x, r);
+        for (int i = 0; i < d; ++i) out[i] = 0;
+        for (std::size_t k = 0; k < mix.size(); ++k) {
+          mix.components()[k].score(x, g);
+          for (int i = 0; i < d; ++i) out[i] += r[k] * g[i];
+        }
+      }
+      acc += out[0];
+    }
+    benchmark::DoNotOptimize(acc);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 4096);
+}
+BENCHMARK(BM_MixtureScore<false>)->Name("BM_MixtureScore/two_pass")->Arg(1)->Arg(2);
+BENCHMARK(BM_MixtureScore<true>)->Name("BM_MixtureScore/fused")->Arg(1)->Arg(2);
+
+// A case whose grid points share their draws (checks.cpp, simulate): the forward chain to t = 1, 2, 5, 10 in three
+// directions, at a tenth of its budget, one thread.
+void BM_GridCase(benchmark::State& state) {
+  CaseSpec c = load("cases/forward_process/fwd_marginal_cosine1000_2d.toml");
+  c.samples /= 10;
+  const MonteCarlo mc(c.seed, 1, c.name, c.sampling);
+  for (auto _ : state) benchmark::DoNotOptimize(formula::run_formula_case(c, mc).checks.size());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(c.samples));
+}
+BENCHMARK(BM_GridCase)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -9,9 +9,11 @@
 //  - \propto: one ratio lhs / rhs across the grid points; + const: one difference lhs - rhs across the models;
 //    \approx: equivalence within [params] margin; inequalities one-sided.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -213,6 +215,7 @@ class CaseRunner {
     // \propto forms collect one ratio per grid point; compared after the loop.
     std::map<std::size_t, std::vector<std::pair<Estimate, std::string>>> ratios;  // form*models + m -> per grid point
     std::vector<std::set<std::string>> seen(fc_.forms.size());
+    std::vector<std::unique_ptr<PointRun>> points;
     for (std::size_t gi = 0; gi < fc_.grid.size(); ++gi) {
       std::vector<bool> here(fc_.forms.size());
       bool any = false;
@@ -220,8 +223,24 @@ class CaseRunner {
         here[f] = seen[f].insert(point_key(f, fc_.grid[gi])).second;
         any = any || here[f];
       }
-      if (any) run_point(fc_.grid[gi], here, out, ratios);
+      if (any) points.push_back(plan_point(fc_.grid[gi], here));
     }
+    here_ = nullptr;
+    // The points that need draws, in grid order, in groups that share them (simulate); then every point's checks,
+    // in grid order.
+    std::vector<std::vector<PointRun*>> groups;
+    std::size_t outputs = 0;
+    for (const auto& p : points) {
+      if (!p->needs_draws()) continue;
+      if (groups.empty() || !shares_draws(*groups.back().front(), *p, outputs + p->integrands.size())) {
+        groups.emplace_back();
+        outputs = 0;
+      }
+      groups.back().push_back(p.get());
+      outputs += p->integrands.size();
+    }
+    for (const auto& group : groups) simulate(group);
+    for (const auto& p : points) finish_point(*p, out, ratios);
     for (auto& [key, rs] : ratios) {
       const std::size_t f = key / fc_.models.size(), m = key % fc_.models.size();
       const FormulaForm& form = fc_.forms[f];
@@ -388,12 +407,46 @@ class CaseRunner {
   }
 
   // ---------- one grid point
-  void run_point(const GridPoint& g, const std::vector<bool>& here, std::vector<Check>& out,
-                 std::map<std::size_t, std::vector<std::pair<Estimate, std::string>>>& ratios) {
-    here_ = &here;
-    integral_memo_.clear();
+  struct FormPlan {
+    FormKind kind;
+    std::vector<int> lhs_means, rhs_means;  // integrand indices of the top-level expectations
+    std::vector<Top> lhs_nodes, rhs_nodes;
+    int lhs_draw = -1, rhs_draw = -1;  // per_draw_noisy: integrands of the whole sides
+  };
+  // A [control_variates] entry at one grid point (see plan_control_variates below).
+  struct ControlVariate {
+    int integrand = -1;  // index into the grid point's integrands
+    double mean = 0;     // its exact value (the right side, evaluated without randomness)
+    std::string name;
+  };
+  struct PointRun {
+    explicit PointRun(std::size_t models) : worlds(models) {}
+    const GridPoint* g = nullptr;
+    std::vector<bool> here;
+    std::vector<World<double>> worlds;  // per model
+    Plan plan;
+    std::vector<Plan::Bound> slots;      // the distinct laws of its bound variables, in draw order
+    std::vector<std::string> slot_keys;  // their canonical laws
+    std::vector<std::vector<FormPlan>> fps;
+    std::vector<std::pair<std::size_t, Top>> integrands;
+    bool any_per_draw = false;
+    bool needs_draws() const { return !integrands.empty() || any_per_draw; }
+    // Results of the Monte Carlo run.
+    MonteCarlo::Multi mres;
+    PerDrawRecord rec;
+    std::string degenerate;  // the first block (in block order) whose draws lost their random part to rounding
+    std::vector<std::vector<ControlVariate>> cvs;  // per model: its [control_variates] (cvs_ while it is checked)
+  };
+  // Its plan and integrands; the draws come from simulate (shared with the other points of its group), the checks
+  // from finish_point.
+  std::unique_ptr<PointRun> plan_point(const GridPoint& g, const std::vector<bool>& here) {
     const std::size_t M = fc_.models.size(), F = fc_.forms.size();
-    std::vector<World<double>> worlds(M);
+    integral_memo_.clear();  // keyed by world: a freed point's world may share an address with this one's
+    auto run = std::make_unique<PointRun>(M);
+    run->g = &g;
+    run->here = here;
+    here_ = &run->here;
+    std::vector<World<double>>& worlds = run->worlds;
     for (std::size_t m = 0; m < M; ++m) setup_world(worlds[m], c_, fc_.models[m], g);
     ev_t_ = g.t;
     // Plan: the real forms first, then the mutants' extra laws.
@@ -442,15 +495,14 @@ class CaseRunner {
       plan.main_size = main_off;
       plan.extra_size = extra_off;
     }
+    run->plan = plan;
+    run->slots = slots;
+    run->slot_keys.resize(slots.size());
+    for (const auto& [key, slot] : pi.slot_of_law) run->slot_keys[static_cast<std::size_t>(slot)] = key;
     // Classify and collect integrands.
-    struct FormPlan {
-      FormKind kind;
-      std::vector<int> lhs_means, rhs_means;  // integrand indices of the top-level expectations
-      std::vector<Top> lhs_nodes, rhs_nodes;
-      int lhs_draw = -1, rhs_draw = -1;  // per_draw_noisy: integrands of the whole sides
-    };
-    std::vector<std::vector<FormPlan>> fps(M, std::vector<FormPlan>(F));
-    std::vector<std::pair<std::size_t, Top>> integrands;  // (model, body or side at a level)
+    std::vector<std::vector<FormPlan>>& fps = run->fps;
+    fps.assign(M, std::vector<FormPlan>(F));
+    std::vector<std::pair<std::size_t, Top>>& integrands = run->integrands;  // (model, body or side at a level)
     std::map<std::string, int> integrand_of;            // canonical (per model world and level) -> index
     auto add_integrand = [&](std::size_t m, const Top& t) {
       const std::string key = std::to_string(m) + "|" + std::to_string(t.level) + "|" + (t.lim ? canonical(*t.lim) + "|" : "") + canonical(*t.e);
@@ -459,7 +511,7 @@ class CaseRunner {
       integrands.push_back({m, t});
       return integrand_of[key] = static_cast<int>(integrands.size()) - 1;
     };
-    bool any_per_draw = false;
+    bool& any_per_draw = run->any_per_draw;
     for (std::size_t f = 0; f < F; ++f) {
       if (!active(f)) continue;
       for (std::size_t m = 0; m < M; ++m) {
@@ -499,92 +551,238 @@ class CaseRunner {
       }
     }
     add_control_variates(worlds, integrands.empty() && !any_per_draw, add_integrand, g);
-    // The Monte Carlo run (shared draws for every form and model of this grid point).
-    MonteCarlo::Multi mres;
-    PerDrawRecord rec;
-    rec.worst.resize(M * F);
-    rec.max_abs.assign(M * F, 0.0);
-    std::vector<PerDrawRecord> block_recs;
-    std::string degenerate;  // the first block (in block order) whose draws lost their random part to rounding
-    if (!integrands.empty() || any_per_draw) {
-      const std::size_t k = std::max<std::size_t>(1, integrands.size());
-      const std::size_t main_n = static_cast<std::size_t>(plan.main_size);
-      const std::size_t extra_n = static_cast<std::size_t>(plan.extra_size);
-      const std::string stream = "formula/" + g.label;
-      const std::uint64_t extra_sid = mc_.stream(stream + "/extra");
-      // One state per engine block (block ids run over R randomisations x blocks per randomisation under rqmc).
-      const Sampling& smp = mc_.sampling();
-      const std::size_t R = smp.method == Method::rqmc ? smp.randomisations : 1;
-      const std::size_t per = smp.method == Method::rqmc ? std::max<std::size_t>(1, c_.samples / R)
-                              : smp.method == Method::antithetic ? std::max<std::size_t>(1, c_.samples / 2)
-                                                                 : c_.samples;
-      const std::size_t n_blocks = R * ((per + MonteCarlo::kBlock - 1) / MonteCarlo::kBlock);
-      struct BlockState {
-        std::optional<Rng> extra, snapshot;
-        PerDrawRecord rec;
-        std::string degenerate;
-        std::exception_ptr error;  // exceptions must not leave the engine's parallel loop: kept, rethrown after it
+    run->cvs = cvs_;
+    return run;
+  }
+
+  // ---------- the Monte Carlo run of a group of grid points: one set of draws for every form, model and point.
+  // The noise is drawn once per lane in the group's layout (the union of the points' plans: x_0, the normals after
+  // it, z, the steps' z_k, then each distinct law once), and each point reads its own plan's numbers from it, so
+  // that a chain is simulated on the same increments at every t and every direction u, as a C++ claim did in one
+  // pass. The checks of different points are then dependent; Holm's correction (report/verdicts) holds under any
+  // dependence between the checks, so nothing else changes. A group of one point draws exactly what it drew alone.
+  struct SharedLayout {
+    int x0 = 0, after = 0, z = 0, zsteps = 0;  // sizes of the leading segments (numbers per lane)
+    int u = 0, u_offset = 0;                   // U, after the main slots (as in a point's own plan)
+    struct Slot {
+      std::string key;
+      bool extra;
+      int uniforms, normals, offset;
+    };
+    std::vector<Slot> slots;
+    int main_size = 0, extra_size = 0;
+    // Per point: (from, to, count) copies from the group's numbers to the point's, main and extra; empty when the
+    // point's layout is the group's.
+    std::vector<std::vector<std::array<int, 3>>> main_copy, extra_copy;
+    std::vector<bool> identity;
+  };
+
+  static int after_x0_size(const Plan& p) {
+    return p.chain ? p.chain_steps * p.dim : (p.eps ? p.dim : 0) + (p.xprev ? p.dim : 0);
+  }
+
+  SharedLayout shared_layout(const std::vector<PointRun*>& group) const {
+    SharedLayout s;
+    for (const PointRun* p : group) {
+      const Plan& pl = p->plan;
+      s.x0 = std::max(s.x0, pl.x0 ? 1 + pl.dim : 0);
+      s.after = std::max(s.after, after_x0_size(pl));
+      s.z = std::max(s.z, pl.z ? pl.dim : 0);
+      s.zsteps = std::max(s.zsteps, pl.zsteps * pl.dim);
+      s.u = std::max(s.u, pl.u ? 1 : 0);
+      for (std::size_t i = 0; i < p->slots.size(); ++i) {
+        const auto& b = p->slots[i];
+        const bool known = std::any_of(s.slots.begin(), s.slots.end(), [&](const SharedLayout::Slot& x) {
+          return x.key == p->slot_keys[i] && x.extra == b.extra && x.uniforms == b.uniforms && x.normals == b.normals;
+        });
+        if (!known) s.slots.push_back({p->slot_keys[i], b.extra, b.uniforms, b.normals, 0});
+      }
+    }
+    int main_off = s.x0 + s.after + s.z + s.zsteps, extra_off = 0;
+    for (auto& x : s.slots) {
+      int& o = x.extra ? extra_off : main_off;
+      x.offset = o;
+      o += x.uniforms + x.normals;
+    }
+    s.u_offset = main_off;
+    main_off += s.u;
+    s.main_size = main_off;
+    s.extra_size = extra_off;
+    for (const PointRun* p : group) {
+      const Plan& pl = p->plan;
+      std::vector<std::array<int, 3>> mc, ec;
+      int at = 0;
+      auto seg = [&](int from, int n) {
+        if (n > 0) mc.push_back({from, at, n});
+        at += n;
       };
-      std::vector<BlockState> states(n_blocks);
-      mres = mc_.means_lanes(stream, c_.samples, k, [&](MonteCarlo::Lanes& lanes, double* o) {
-        BlockState& block_state = states[lanes.block()];
-        if (block_state.error) return;
-        try {
-        const int L = static_cast<int>(lanes.size());
-        Noise noise;
-        noise.lanes = L;
-        noise.main_per_lane = static_cast<int>(main_n);
-        noise.extra_per_lane = static_cast<int>(extra_n);
-        noise.main.resize(main_n * static_cast<std::size_t>(L));
-        noise.extra.resize(extra_n * static_cast<std::size_t>(L));
-        Rng& rng = lanes.rng();
+      seg(0, pl.x0 ? 1 + pl.dim : 0);
+      seg(s.x0, after_x0_size(pl));
+      seg(s.x0 + s.after, pl.z ? pl.dim : 0);
+      seg(s.x0 + s.after + s.z, pl.zsteps * pl.dim);
+      int extra_at = 0;
+      for (std::size_t i = 0; i < p->slots.size(); ++i) {
+        const auto& b = p->slots[i];
+        const auto it = std::find_if(s.slots.begin(), s.slots.end(), [&](const SharedLayout::Slot& x) {
+          return x.key == p->slot_keys[i] && x.extra == b.extra && x.uniforms == b.uniforms && x.normals == b.normals;
+        });
+        const int n = b.uniforms + b.normals;
+        if (b.extra) {
+          ec.push_back({it->offset, extra_at, n});
+          extra_at += n;
+        } else {
+          seg(it->offset, n);
+        }
+      }
+      seg(s.u_offset, pl.u ? 1 : 0);
+      const auto same = [](const std::vector<std::array<int, 3>>& v) {
+        return std::all_of(v.begin(), v.end(), [](const std::array<int, 3>& c) { return c[0] == c[1]; });
+      };
+      s.identity.push_back(at == s.main_size && extra_at == s.extra_size && same(mc) && same(ec));
+      s.main_copy.push_back(std::move(mc));
+      s.extra_copy.push_back(std::move(ec));
+    }
+    return s;
+  }
+
+  // Can point b draw its numbers from the group that point a starts (outputs: the group's outputs with b's)? The
+  // covariance of a group's outputs costs outputs^2 per draw, hence a cap, lower where b draws few numbers per lane
+  // (sharing them saves little; measured on ve_score_posterior_2d, 3 numbers: 2.8 s at 64, 2.3 s at 16). Under RQMC
+  // only points of the same layout share: the leading numbers of a draw are the quasi-random ones, and a different
+  // layout would move some of a point's variables out of them.
+  static constexpr std::size_t kSharedOutputs = 64;
+  bool shares_draws(const PointRun& a, const PointRun& b, std::size_t outputs) const {
+    const std::size_t cap = std::min<std::size_t>(kSharedOutputs, 16 + 4 * static_cast<std::size_t>(b.plan.main_size));
+    if (outputs > cap || a.plan.dim != b.plan.dim) return false;
+    if (mc_.sampling().method != Method::rqmc) return true;
+    const Plan& p = a.plan;
+    const Plan& q = b.plan;
+    if (p.x0 != q.x0 || p.chain != q.chain || p.chain_steps != q.chain_steps || p.eps != q.eps || p.xprev != q.xprev || p.z != q.z ||
+        p.zsteps != q.zsteps || p.u != q.u || p.main_size != q.main_size || p.extra_size != q.extra_size || a.slot_keys != b.slot_keys)
+      return false;
+    for (std::size_t i = 0; i < a.slots.size(); ++i)
+      if (a.slots[i].extra != b.slots[i].extra || a.slots[i].uniforms != b.slots[i].uniforms || a.slots[i].normals != b.slots[i].normals) return false;
+    return true;
+  }
+
+  void simulate(const std::vector<PointRun*>& group) {
+    const std::size_t M = fc_.models.size(), F = fc_.forms.size();
+    const std::size_t P = group.size();
+    const SharedLayout lay = shared_layout(group);
+    std::vector<std::size_t> first(P + 1, 0);  // the points' outputs, one after another
+    for (std::size_t p = 0; p < P; ++p) first[p + 1] = first[p] + group[p]->integrands.size();
+    bool any_per_draw = false;
+    for (const PointRun* pr : group) any_per_draw = any_per_draw || pr->any_per_draw;
+    const std::size_t k = std::max<std::size_t>(1, first[P]);
+    const std::size_t main_n = static_cast<std::size_t>(lay.main_size);
+    const std::size_t extra_n = static_cast<std::size_t>(lay.extra_size);
+    const GridPoint& g0 = *group[0]->g;
+    const std::string stream = "formula/" + g0.label;
+    const std::uint64_t extra_sid = mc_.stream(stream + "/extra");
+    // One state per engine block (block ids run over R randomisations x blocks per randomisation under rqmc).
+    const Sampling& smp = mc_.sampling();
+    const std::size_t R = smp.method == Method::rqmc ? smp.randomisations : 1;
+    const std::size_t per = smp.method == Method::rqmc ? std::max<std::size_t>(1, c_.samples / R)
+                            : smp.method == Method::antithetic ? std::max<std::size_t>(1, c_.samples / 2)
+                                                               : c_.samples;
+    const std::size_t n_blocks = R * ((per + MonteCarlo::kBlock - 1) / MonteCarlo::kBlock);
+    struct BlockState {
+      std::optional<Rng> extra, snapshot;
+      std::vector<PerDrawRecord> rec;       // per point
+      std::vector<std::string> degenerate;  // per point
+      std::exception_ptr error;  // exceptions must not leave the engine's parallel loop: kept, rethrown after it
+    };
+    std::vector<BlockState> states(n_blocks);
+    const auto active_at = [&](const PointRun& pr, std::size_t f) { return (!fc_.forms[f].mutant || c_.include_mutants) && pr.here[f]; };
+    MonteCarlo::Multi mres = mc_.means_lanes(stream, c_.samples, k, [&](MonteCarlo::Lanes& lanes, double* o) {
+      BlockState& block_state = states[lanes.block()];
+      if (block_state.error) return;
+      try {
+      const int L = static_cast<int>(lanes.size());
+      if (block_state.rec.empty()) {
+        block_state.rec.resize(P);
+        block_state.degenerate.resize(P);
+      }
+      Noise noise;
+      noise.lanes = L;
+      noise.main_per_lane = static_cast<int>(main_n);
+      noise.extra_per_lane = static_cast<int>(extra_n);
+      noise.main.resize(main_n * static_cast<std::size_t>(L));
+      noise.extra.resize(extra_n * static_cast<std::size_t>(L));
+      Rng& rng = lanes.rng();
+      for (int l = 0; l < L; ++l) {
+        lanes.lane(static_cast<std::size_t>(l));
+        double* dst = noise.main.data() + static_cast<std::size_t>(l) * main_n;
+        std::size_t p = 0;
+        // x0: uniform then normals; then the chain / eps / xprev normals, z, the steps' z, then the slots (uniforms,
+        // normals).
+        if (lay.x0) {
+          dst[p++] = rng.uniform();
+          for (int i = 1; i < lay.x0; ++i) dst[p++] = rng.normal();
+        }
+        for (int i = 0; i < lay.after + lay.z + lay.zsteps; ++i) dst[p++] = rng.normal();
+        for (const auto& b : lay.slots) {
+          if (b.extra) continue;
+          for (int i = 0; i < b.uniforms; ++i) dst[p++] = rng.uniform();
+          for (int i = 0; i < b.normals; ++i) dst[p++] = rng.normal();
+        }
+        if (lay.u) dst[p++] = rng.uniform();
+      }
+      if (extra_n) {
+        BlockState& st = states[lanes.block()];
+        if (!st.extra) st.extra.emplace(mc_.seed(), extra_sid, lanes.block());
+        Rng er = *st.extra;
+        if (lanes.mirrored()) {
+          er = *st.snapshot;
+          er.set_mirror(true);
+        } else {
+          st.snapshot = *st.extra;
+        }
         for (int l = 0; l < L; ++l) {
-          lanes.lane(static_cast<std::size_t>(l));
-          double* dst = noise.main.data() + static_cast<std::size_t>(l) * main_n;
+          double* dst = noise.extra.data() + static_cast<std::size_t>(l) * extra_n;
           std::size_t p = 0;
-          // x0: uniform then normals; then the chain / eps / xprev normals, z, then bound slots (uniforms, normals).
-          if (plan.x0) {
-            dst[p++] = rng.uniform();
-            for (int i = 0; i < plan.dim; ++i) dst[p++] = rng.normal();
+          for (const auto& b : lay.slots) {
+            if (!b.extra) continue;
+            for (int i = 0; i < b.uniforms; ++i) dst[p++] = er.uniform();
+            for (int i = 0; i < b.normals; ++i) dst[p++] = er.normal();
           }
-          const int nn = plan.chain ? plan.chain_steps * plan.dim : (plan.eps ? plan.dim : 0) + (plan.xprev ? plan.dim : 0);
-          for (int i = 0; i < nn; ++i) dst[p++] = rng.normal();
-          if (plan.z)
-            for (int i = 0; i < plan.dim; ++i) dst[p++] = rng.normal();
-          for (int i = 0; i < plan.zsteps * plan.dim; ++i) dst[p++] = rng.normal();
-          for (const auto& b : slots) {
-            if (b.extra) continue;
-            for (int i = 0; i < b.uniforms; ++i) dst[p++] = rng.uniform();
-            for (int i = 0; i < b.normals; ++i) dst[p++] = rng.normal();
-          }
-          if (plan.u) dst[p++] = rng.uniform();
         }
-        if (extra_n) {
-          BlockState& st = states[lanes.block()];
-          if (!st.extra) st.extra.emplace(mc_.seed(), extra_sid, lanes.block());
-          Rng er = *st.extra;
-          if (lanes.mirrored()) {
-            er = *st.snapshot;
-            er.set_mirror(true);
-          } else {
-            st.snapshot = *st.extra;
-          }
+        if (!lanes.mirrored()) st.extra = er;
+      }
+      std::fill(o, o + k * static_cast<std::size_t>(L), 0.0);
+      std::vector<Evaluator<double>::Shared> shared(P > 1 ? M : 0);  // x_0 and the sequences the points share
+      for (std::size_t pi = 0; pi < P; ++pi) {
+        const PointRun& pr = *group[pi];
+        const GridPoint& g = *pr.g;
+        const Plan& plan = pr.plan;
+        // The point's own numbers, in its own plan's layout.
+        Noise own;
+        if (!lay.identity[pi]) {
+          const std::size_t pm = static_cast<std::size_t>(plan.main_size), pe = static_cast<std::size_t>(plan.extra_size);
+          own.lanes = L;
+          own.main_per_lane = plan.main_size;
+          own.extra_per_lane = plan.extra_size;
+          own.main.resize(pm * static_cast<std::size_t>(L));
+          own.extra.resize(pe * static_cast<std::size_t>(L));
           for (int l = 0; l < L; ++l) {
-            double* dst = noise.extra.data() + static_cast<std::size_t>(l) * extra_n;
-            std::size_t p = 0;
-            for (const auto& b : slots) {
-              if (!b.extra) continue;
-              for (int i = 0; i < b.uniforms; ++i) dst[p++] = er.uniform();
-              for (int i = 0; i < b.normals; ++i) dst[p++] = er.normal();
-            }
+            const double* src = noise.main.data() + static_cast<std::size_t>(l) * main_n;
+            double* dst = own.main.data() + static_cast<std::size_t>(l) * pm;
+            for (const auto& c : lay.main_copy[pi]) std::copy(src + c[0], src + c[0] + c[2], dst + c[1]);
+            const double* esrc = noise.extra.data() + static_cast<std::size_t>(l) * extra_n;
+            double* edst = own.extra.data() + static_cast<std::size_t>(l) * pe;
+            for (const auto& c : lay.extra_copy[pi]) std::copy(esrc + c[0], esrc + c[0] + c[2], edst + c[1]);
           }
-          if (!lanes.mirrored()) st.extra = er;
         }
+        const Noise& pn = lay.identity[pi] ? noise : own;
+        const std::size_t pmain = static_cast<std::size_t>(pn.main_per_lane), pextra = static_cast<std::size_t>(pn.extra_per_lane);
         std::vector<std::unique_ptr<Evaluator<double>>> evs;
-        for (std::size_t m = 0; m < M; ++m) evs.push_back(std::make_unique<Evaluator<double>>(worlds[m], plan, noise, L));
-        std::fill(o, o + k * static_cast<std::size_t>(L), 0.0);
-        for (std::size_t i = 0; i < integrands.size(); ++i) {
-          const auto& [m, top] = integrands[i];
+        for (std::size_t m = 0; m < M; ++m) {
+          evs.push_back(std::make_unique<Evaluator<double>>(pr.worlds[m], plan, pn, L));
+          if (!shared.empty()) evs.back()->shared = &shared[m];
+        }
+        double* po = o + first[pi] * static_cast<std::size_t>(L);
+        for (std::size_t i = 0; i < pr.integrands.size(); ++i) {
+          const auto& [m, top] = pr.integrands[i];
           Val<double> v;
           try {
             if (top.lim) evs[m]->enter_level(*top.lim, top.level);
@@ -593,19 +791,19 @@ class CaseRunner {
           } catch (const EvalError& err) {
             throw_eval(err, g, top.e);
           }
-          for (int l = 0; l < L; ++l) o[i * static_cast<std::size_t>(L) + static_cast<std::size_t>(l)] = v.at(0, l);
+          for (int l = 0; l < L; ++l) po[i * static_cast<std::size_t>(L) + static_cast<std::size_t>(l)] = v.at(0, l);
         }
         for (const auto& ev : evs)
-          if (block_state.degenerate.empty()) block_state.degenerate = ev->degenerate();
-        if (any_per_draw) {
-          BlockState& st = states[lanes.block()];
-          if (st.rec.worst.empty()) {
-            st.rec.worst.resize(M * F);
-            st.rec.max_abs.assign(M * F, 0.0);
+          if (block_state.degenerate[pi].empty()) block_state.degenerate[pi] = ev->degenerate();
+        if (pr.any_per_draw) {
+          PerDrawRecord& rec = block_state.rec[pi];
+          if (rec.worst.empty()) {
+            rec.worst.resize(M * F);
+            rec.max_abs.assign(M * F, 0.0);
           }
           for (std::size_t f = 0; f < F; ++f)
             for (std::size_t m = 0; m < M; ++m) {
-              if (!active(f) || fps[m][f].kind != FormKind::per_draw) continue;
+              if (!active_at(pr, f) || pr.fps[m][f].kind != FormKind::per_draw) continue;
               const Relation& r = fc_.models[m].relations[f];
               Val<double> Lv, Rv;
               try {
@@ -619,8 +817,8 @@ class CaseRunner {
                 double mag;
                 const double res = residual(Lv, Rv, l, op, &mag);
                 const std::size_t key = m * F + f;
-                st.rec.max_abs[key] = std::max(st.rec.max_abs[key], mag);
-                Worst& w = st.rec.worst[key];
+                rec.max_abs[key] = std::max(rec.max_abs[key], mag);
+                Worst& w = rec.worst[key];
                 // Real differences (relative residual above 1e-6) outrank rounding; among them the largest shown.
                 const double score = std::isnan(res) ? std::numeric_limits<double>::infinity()
                                                      : res <= 1e-6 ? res : 1.0 + std::abs(Lv.at(0, l) - Rv.at(0, l)) + res * 1e-300;
@@ -629,33 +827,63 @@ class CaseRunner {
                   w.residual = std::isnan(res) ? std::numeric_limits<double>::infinity() : res;
                   w.lhs = Lv.at(0, l);
                   w.rhs = Rv.at(0, l);
-                  w.main.assign(noise.main.begin() + static_cast<long>(static_cast<std::size_t>(l) * main_n),
-                                noise.main.begin() + static_cast<long>(static_cast<std::size_t>(l + 1) * main_n));
-                  w.extra.assign(noise.extra.begin() + static_cast<long>(static_cast<std::size_t>(l) * extra_n),
-                                 noise.extra.begin() + static_cast<long>(static_cast<std::size_t>(l + 1) * extra_n));
+                  w.main.assign(pn.main.begin() + static_cast<long>(static_cast<std::size_t>(l) * pmain),
+                                pn.main.begin() + static_cast<long>(static_cast<std::size_t>(l + 1) * pmain));
+                  w.extra.assign(pn.extra.begin() + static_cast<long>(static_cast<std::size_t>(l) * pextra),
+                                 pn.extra.begin() + static_cast<long>(static_cast<std::size_t>(l + 1) * pextra));
                 }
               }
             }
         }
-        } catch (...) {
-          block_state.error = std::current_exception();
-          std::fill(o, o + k * lanes.size(), 0.0);
-        }
-      });
-      for (auto& st : states)
-        if (st.error) std::rethrow_exception(st.error);
-      // Merge the per-block records in block order (deterministic).
+      }
+      } catch (...) {
+        block_state.error = std::current_exception();
+        std::fill(o, o + k * lanes.size(), 0.0);
+      }
+    });
+    for (auto& st : states)
+      if (st.error) std::rethrow_exception(st.error);
+    // Each point's outputs with their covariance, and its per-block records merged in block order (deterministic).
+    for (std::size_t pi = 0; pi < P; ++pi) {
+      PointRun& pr = *group[pi];
+      const std::size_t n = first[pi + 1] - first[pi], k0 = first[pi];
+      if (P == 1) {
+        pr.mres = std::move(mres);
+      } else {
+        pr.mres.samples = mres.samples;
+        pr.mres.estimates.assign(mres.estimates.begin() + static_cast<long>(k0), mres.estimates.begin() + static_cast<long>(k0 + n));
+        pr.mres.covariance.resize(n * n);
+        for (std::size_t i = 0; i < n; ++i)
+          for (std::size_t j = 0; j < n; ++j) pr.mres.covariance[i * n + j] = mres.cov(k0 + i, k0 + j);
+      }
+      pr.rec.worst.resize(M * F);
+      pr.rec.max_abs.assign(M * F, 0.0);
       for (auto& st : states) {
-        if (degenerate.empty()) degenerate = st.degenerate;
-        if (st.rec.worst.empty()) continue;
+        if (st.rec.empty()) continue;
+        if (pr.degenerate.empty()) pr.degenerate = st.degenerate[pi];
+        const PerDrawRecord& rec = st.rec[pi];
+        if (rec.worst.empty()) continue;
         for (std::size_t key = 0; key < M * F; ++key) {
-          rec.max_abs[key] = std::max(rec.max_abs[key], st.rec.max_abs[key]);
-          if (st.rec.worst[key].score > rec.worst[key].score) rec.worst[key] = st.rec.worst[key];
+          pr.rec.max_abs[key] = std::max(pr.rec.max_abs[key], rec.max_abs[key]);
+          if (rec.worst[key].score > pr.rec.worst[key].score) pr.rec.worst[key] = rec.worst[key];
         }
       }
-      saved_plan_ = plan;
     }
-    // Checks.
+  }
+
+  // ---------- the checks of one grid point, from its share of the run
+  void finish_point(PointRun& run, std::vector<Check>& out, std::map<std::size_t, std::vector<std::pair<Estimate, std::string>>>& ratios) {
+    here_ = &run.here;
+    saved_plan_ = run.plan;
+    cvs_ = run.cvs;
+    integral_memo_.clear();
+    const GridPoint& g = *run.g;
+    const std::size_t M = fc_.models.size(), F = fc_.forms.size();
+    const std::vector<World<double>>& worlds = run.worlds;
+    const std::vector<std::vector<FormPlan>>& fps = run.fps;
+    const MonteCarlo::Multi& mres = run.mres;
+    const PerDrawRecord& rec = run.rec;
+    const std::string& degenerate = run.degenerate;
     for (std::size_t f = 0; f < F; ++f) {
       if (!active(f)) continue;
       const FormulaForm& form = fc_.forms[f];
@@ -735,11 +963,6 @@ class CaseRunner {
   Plan saved_plan_;
 
   // ---------- [control_variates]: expectations of exactly known mean, regressed out of the Monte Carlo checks
-  struct ControlVariate {
-    int integrand = -1;  // index into the grid point's integrands
-    double mean = 0;     // its exact value (the right side, evaluated without randomness)
-    std::string name;
-  };
   std::vector<std::vector<ControlVariate>> cvs_;  // per model, at the current grid point
   std::map<const World<double>*, std::map<std::string, double>> integral_memo_;  // per world, at the current grid point
 

@@ -258,6 +258,7 @@ Val<T> Evaluator<T>::x0() {
     return x_[0] = p;
   }
   if (!plan_.x0) throw std::logic_error("x_0 used but not planned");
+  if (shared && !plan_.pin_xt && shared->have_x0) return x_[0] = shared->x0;
   std::vector<T> n(static_cast<std::size_t>(d)), x(static_cast<std::size_t>(d)), y(static_cast<std::size_t>(d));
   for (int l = 0; l < lanes_; ++l) {
     const T u = main_noise(l, 0);
@@ -269,6 +270,10 @@ Val<T> Evaluator<T>::x0() {
       w_.data.sample(u, n.data(), x.data());
     }
     for (int i = 0; i < d; ++i) out.at(i, l) = x[static_cast<std::size_t>(i)];
+  }
+  if (shared && !plan_.pin_xt) {
+    shared->x0 = out;
+    shared->have_x0 = true;
   }
   return x_[0] = out;
 }
@@ -510,7 +515,7 @@ Val<T> Evaluator<T>::recurrence(const Expr& e) {
   const long target = index(*e.args[0]);
   // Keyed by the definition (not the object): every form of this model that uses the sequence shares its terms.
   const std::string key = r.cache_key.empty() ? "@" + std::to_string(reinterpret_cast<std::uintptr_t>(&r)) : r.cache_key;
-  auto& memo = rec_[{key, level()}];
+  auto& memo = shared && point_free(r) ? shared->rec[{key, level()}] : rec_[{key, level()}];
   if (auto it = memo.find(target); it != memo.end()) return it->second;
   const long from = index(*r.from);
   if ((r.direction < 0 && target > from) || (r.direction > 0 && target < from))
@@ -547,6 +552,24 @@ Val<T> Evaluator<T>::recurrence(const Expr& e) {
     k = next;
   }
   return memo.at(target);
+}
+
+template <class T>
+bool Evaluator<T>::point_free(const Recurrence& r) {
+  if (auto it = point_free_.find(&r); it != point_free_.end()) return it->second;
+  bool free = true;
+  const bool unpinned = !plan_.pin_x0 && !plan_.pin_xt;
+  for (const ExprPtr& p : {r.from, r.start, r.step})
+    if (p)
+      visit_tree(*p, [&](const Expr& x) {
+        if ((x.op == Op::index_var && x.id < 0 && x.text == "t") || (x.op == Op::data && x.text.rfind("grid:", 0) == 0) ||
+            x.op == Op::bound)
+          free = false;
+        if (x.op == Op::random && x.text != "z" && x.text != "zk" &&
+            !(x.text == "x" && unpinned && x.args[0]->op == Op::number && x.args[0]->value == 0))
+          free = false;
+      }, true);
+  return point_free_[&r] = free;
 }
 
 template <class T>
@@ -1053,10 +1076,12 @@ Val<T> Evaluator<T>::integral_uncached(const Expr& e) {
   try {
     if (e.args.size() == 3) {
       const T lo = eval(*e.args[1]).v[0], hi = eval(*e.args[2]).v[0];
-      boost::math::quadrature::tanh_sinh<T> q;
+      // The integrator's nodes and weights are the same for every integral (built once per thread, refined on
+      // demand; in 50 digits building them cost more than most integrals).
+      static thread_local boost::math::quadrature::tanh_sinh<T> q;
       result = q.integrate(f, lo, hi, T(tol), &err, &l1);
     } else {
-      boost::math::quadrature::sinh_sinh<T> q;
+      static thread_local boost::math::quadrature::sinh_sinh<T> q;
       result = q.integrate(f, T(tol), &err, &l1);
     }
   } catch (const EvalError&) {

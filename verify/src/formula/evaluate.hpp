@@ -137,6 +137,17 @@ class Evaluator {
   const std::string& degenerate() const { return degenerate_; }
   static constexpr double kResolutionUlps = 64;
 
+  // What the evaluators of one block of draws share across the grid points of a group (checks.cpp, simulate): the
+  // points read the same numbers, so x_0 drawn from the data law, and the terms of a sequence that uses neither t,
+  // nor a grid value, nor a random variable other than an unpinned x_0 and the z's, are the same at every point of
+  // the group (one per model: a model may define the sequence differently). Null outside such a group.
+  struct Shared {
+    bool have_x0 = false;
+    Val<T> x0;
+    std::map<std::pair<std::string, int>, std::map<long, Val<T>>> rec;
+  };
+  Shared* shared = nullptr;
+
  private:
   const World<T>& w_;
   const Plan& plan_;
@@ -167,6 +178,8 @@ class Evaluator {
   std::vector<const Val<T>*> prev_;       // the neighbour inside the step being evaluated
   Val<T> zstep(long k);
   Val<T> recurrence(const Expr& e);
+  std::map<const Recurrence*, bool> point_free_;  // does a sequence's value not depend on the grid point?
+  bool point_free(const Recurrence& r);
 
   // Per-lane noise access: the k-th number of the variable's slot.
   T main_noise(int lane, int offset) const { return T(noise_.main[static_cast<std::size_t>(lane * noise_.main_per_lane + offset)]); }

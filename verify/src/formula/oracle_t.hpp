@@ -231,16 +231,41 @@ class MixtureT {
     for (std::size_t k = 0; k < comps_.size(); ++k) s += (r[k] = exp(l[k] - mx));
     for (std::size_t k = 0; k < comps_.size(); ++k) r[k] /= s;
   }
+  // sum_k r_k(x) score_k(x). The same arithmetic as responsibilities() followed by each component's score(), in
+  // the same order (the same numbers), but L_k^{-1}(x - m_k) is computed once per component for both (this is
+  // the evaluator's hottest loop: every step of a sampler that uses the exact score calls it per draw).
   void score(const T* x, T* out) const {
+    using std::exp;
     const int d = dim();
-    Scratch<T> rb(comps_.size()), gb(static_cast<std::size_t>(d));
-    T* r = rb.data();
-    T* g = gb.data();
-    responsibilities(x, r);
+    const std::size_t K = comps_.size(), du = static_cast<std::size_t>(d);
+    Scratch<T> lb(K), ab(K * du);
+    T* l = lb.data();
+    T mx = -std::numeric_limits<T>::infinity();
+    for (std::size_t k = 0; k < K; ++k) {
+      const GaussT<T>& c = comps_[k];
+      T* a = ab.data() + k * du;
+      T q = T(0);
+      for (int i = 0; i < d; ++i) {
+        T s = T(0);
+        for (int j = 0; j <= i; ++j) s += c.Linv(i, j) * (x[j] - c.mean[j]);
+        a[i] = s;
+        q += s * s;
+      }
+      l[k] = logw_[k] + (c.log_norm - q / 2);
+      if (l[k] > mx) mx = l[k];
+    }
+    T s = T(0);
+    for (std::size_t k = 0; k < K; ++k) s += (l[k] = exp(l[k] - mx));
+    for (std::size_t k = 0; k < K; ++k) l[k] /= s;
     for (int i = 0; i < d; ++i) out[i] = T(0);
-    for (std::size_t k = 0; k < comps_.size(); ++k) {
-      comps_[k].score(x, g);
-      for (int i = 0; i < d; ++i) out[i] += r[k] * g[i];
+    for (std::size_t k = 0; k < K; ++k) {
+      const GaussT<T>& c = comps_[k];
+      const T* a = ab.data() + k * du;
+      for (int j = 0; j < d; ++j) {
+        T g = T(0);
+        for (int i = j; i < d; ++i) g += c.Linv(i, j) * a[i];
+        out[j] += l[k] * -g;
+      }
     }
   }
   // Component by the uniform u (cumulative weights), then mean + L n.
@@ -289,14 +314,29 @@ class PosteriorT {
     for (Eigen::Index i = 0; i < d; ++i) yy[i] = y[i] - a_ * means_[k][i];
     return means_[k] + gains_[k] * yy;
   }
+  // The same, into out without allocating (per draw in the evaluator's loops): the product K_k (y - a mu_k) summed
+  // over columns in order, as Eigen's matrix-vector product does, so the numbers are the same.
+  void component_mean_into(std::size_t k, const T* y, T* out) const {
+    const Eigen::Index d = means_[k].size();
+    Scratch<T> yb(static_cast<std::size_t>(d));
+    T* yy = yb.data();
+    for (Eigen::Index i = 0; i < d; ++i) yy[i] = y[i] - a_ * means_[k][i];
+    for (Eigen::Index i = 0; i < d; ++i) {
+      T s = gains_[k](i, 0) * yy[0];
+      for (Eigen::Index j = 1; j < d; ++j) s += gains_[k](i, j) * yy[j];
+      out[i] = means_[k][i] + s;
+    }
+  }
   const GaussT<T>& component(std::size_t k) const { return post_[k]; }
   void mean(const T* y, T* out) const {
     const Eigen::Index d = means_.empty() ? 0 : means_[0].size();
-    std::vector<T> r(size());
-    marginal_.responsibilities(y, r.data());
+    Scratch<T> rb(size()), mb(static_cast<std::size_t>(d));
+    T* r = rb.data();
+    T* m = mb.data();
+    marginal_.responsibilities(y, r);
     for (Eigen::Index i = 0; i < d; ++i) out[i] = T(0);
     for (std::size_t k = 0; k < size(); ++k) {
-      const VecT<T> m = component_mean(k, y);
+      component_mean_into(k, y, m);
       for (Eigen::Index i = 0; i < d; ++i) out[i] += r[k] * m[i];
     }
   }
@@ -357,17 +397,20 @@ class PosteriorT {
       for (Eigen::Index i = 0; i < d; ++i) out[i] += l[k] / s * grads[k][static_cast<std::size_t>(i)];
   }
   void sample(const T* y, const T& u, const T* normals, T* out) const {
-    std::vector<T> r(size());
-    marginal_.responsibilities(y, r.data());
+    const Eigen::Index d = means_.empty() ? 0 : means_[0].size();
+    Scratch<T> rb(size()), mb(static_cast<std::size_t>(d));
+    T* r = rb.data();
+    T* m = mb.data();
+    marginal_.responsibilities(y, r);
     T c = T(0);
     std::size_t k = 0;
     for (; k + 1 < size(); ++k) {
       c += r[k];
       if (u < c) break;
     }
-    const VecT<T> m = component_mean(k, y);
+    component_mean_into(k, y, m);
     post_[k].sample(normals, out);
-    for (Eigen::Index i = 0; i < m.size(); ++i) out[i] += m[i];
+    for (Eigen::Index i = 0; i < d; ++i) out[i] += m[i];
   }
 
  private:
