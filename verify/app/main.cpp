@@ -75,6 +75,7 @@ int cmd_list(bool graph, const std::string& cases_dir) {
     return 0;
   }
   std::cout << "Registered claims:\n";
+  if (claims.empty()) std::cout << "  (none: cases write their claims in LaTeX, docs/formulas.md; README \"Adding a claim\" for C++)\n";
   for (const auto& c : claims) {
     std::cout << fmt::format("  {:<48} [{}] {}\n", c.name, c.family, c.summary);
     for (const auto& d : c.depends_on) std::cout << fmt::format("  {:<48}   depends on {}\n", "", d);
