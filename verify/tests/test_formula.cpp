@@ -376,16 +376,13 @@ TEST_CASE("cos: of a scalar, in double and in 50 digits; a vector is refused") {
 // 6 sigma^6 = 0.75, against 27.25 without them. Over seeds the estimate must be unbiased and (estimate - 4.5) / SE
 // standard normal; the SE must be the smaller one; under rqmc the control variates are not used and say so.
 namespace {
+// A case on N(1, 0.5) up to its [budget] table (seed 1; the caller adds the rest of the budget and what follows).
+std::string cv_case_text(const std::string& statement) {
+  return "mixture = { weights = [1.0], means = [[1.0]], covariances = [[[0.5]]] }\nstatement = " + statement +
+         "\n[source]\nnote = \"test\"\nsection = \"control variates\"\nline = 1\n[budget]\nseed = 1\n";
+}
 std::string cv_case(const std::string& budget, bool with_cvs) {
-  std::string t = R"(mixture = { weights = [1.0], means = [[1.0]], covariances = [[[0.5]]] }
-statement = '\mathbb{E}[x_0^3 + 2 x_0] = 4.5'
-[source]
-note = "test"
-section = "control variates"
-line = 1
-[budget]
-seed = 1
-)" + budget + R"(
+  std::string t = cv_case_text("'\\mathbb{E}[x_0^3 + 2 x_0] = 4.5'") + budget + R"(
 [expect]
 as_written = "holds"
 )";
@@ -435,15 +432,7 @@ TEST_CASE("[control_variates]: unbiased, SE calibrated over seeds, smaller than 
 
 TEST_CASE("[control_variates]: what is refused") {
   auto refusal = [](const std::string& cvs) {
-    const std::string t = R"(mixture = { weights = [1.0], means = [[1.0]], covariances = [[[0.5]]] }
-statement = '\mathbb{E}[x_0^2] = 1.5'
-[source]
-note = "test"
-section = "control variates"
-line = 1
-[budget]
-samples = 100
-seed = 1
+    const std::string t = cv_case_text("'\\mathbb{E}[x_0^2] = 1.5'") + R"(samples = 100
 [expect]
 as_written = "holds"
 [control_variates]
@@ -491,15 +480,7 @@ TEST_CASE("deterministic integrals are remembered per summation index where the 
 // E[x_0] = 1 follow each side but hardly their difference (whose noise comes from y - x_0): the regressed estimate of
 // the difference must stay calibrated (measured: mean z -0.11, variance 1.16 over 200 seeds).
 TEST_CASE("[control_variates] in an equation tested in mean: calibrated over seeds") {
-  const std::string text = R"(mixture = { weights = [1.0], means = [[1.0]], covariances = [[[0.5]]] }
-statement = '\mathbb{E}_{y \sim \mathcal N(x_0, 1)}[y^3] = x_0^3 + 3 x_0'
-[source]
-note = "test"
-section = "control variates"
-line = 1
-[budget]
-seed = 1
-samples = 2000
+  const std::string text = cv_case_text("'\\mathbb{E}_{y \\sim \\mathcal N(x_0, 1)}[y^3] = x_0^3 + 3 x_0'") + R"(samples = 2000
 [expect]
 as_written = "holds"
 [control_variates]
